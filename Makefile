@@ -1,0 +1,31 @@
+# One command each: `make serve` sets up and runs the mock, `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup serve test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(BIN)/.installed
+
+serve: setup
+	$(BIN)/buildd-api serve $(ARGS)
+
+test: setup node_modules/.installed
+	$(BIN)/pytest $(ARGS)
+
+lint: setup node_modules/.installed
+	$(BIN)/buildd-api spec lint
+	node_modules/.bin/spectral lint openapi.yaml -r .spectral.yaml --fail-severity error
+
+clean:
+	rm -rf $(VENV) node_modules .hypothesis .schemathesis reports
