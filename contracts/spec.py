@@ -161,6 +161,7 @@ class Spec:
         self.text = text if text is not None else yaml.safe_dump(raw, sort_keys=False).encode()
         self._registry = jsonschema_rs.Registry([(SPEC_URI, raw)])
         self._checks: dict[str, SchemaCheck] = {}
+        self._python_validators: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ navigation
     def resolve(self, ref: str) -> Any:
@@ -270,8 +271,17 @@ class Spec:
         return self.check(pointer("components", "schemas", name))
 
     def python_validator(self, ref: str) -> Any:
-        """The reference `jsonschema` Draft 2020-12 validator (readable messages; slower)."""
-        return _python_validator(id(self), self._python_registry, ref)
+        """The reference `jsonschema` Draft 2020-12 validator (readable messages; slower), cached per pointer."""
+        cached = self._python_validators.get(ref)
+        if cached is None:
+            from jsonschema import Draft202012Validator
+
+            cached = self._python_validators[ref] = Draft202012Validator(
+                {"$ref": SPEC_URI + ref},
+                registry=self._python_registry,
+                format_checker=Draft202012Validator.FORMAT_CHECKER,
+            )
+        return cached
 
     @cached_property
     def _python_registry(self) -> Any:
@@ -279,15 +289,6 @@ class Spec:
         from referencing.jsonschema import DRAFT202012
 
         return Registry().with_resource(SPEC_URI, Resource.from_contents(self.raw, default_specification=DRAFT202012))
-
-
-@lru_cache(maxsize=4096)
-def _python_validator(_spec_id: int, registry: Any, ref: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(
-        {"$ref": SPEC_URI + ref}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
 
 
 @lru_cache(maxsize=512)
