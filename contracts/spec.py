@@ -258,8 +258,10 @@ class Spec:
         """A cached fast validator for the schema at `ref` (`#/components/schemas/Task`, or any pointer)."""
         cached = self._checks.get(ref)
         if cached is None:
+            # `{` and `}` (from path templates in pointers) are not legal in a URI reference
+            uri_ref = ref.replace("{", "%7B").replace("}", "%7D")
             validator = jsonschema_rs.validator_for(
-                {"$ref": SPEC_URI + ref}, registry=self._registry, validate_formats=True
+                {"$ref": SPEC_URI + uri_ref}, registry=self._registry, validate_formats=True
             )
             cached = self._checks[ref] = SchemaCheck(ref, validator)
         return cached

@@ -29,12 +29,12 @@ __all__ = [
     "RealtimeConfig",
     "Subscriber",
     "allow_all",
+    "mission_channel",
     "realtime_handlers",
     "sign_channel",
     "task_channel",
     "worker_channel",
     "workspace_channel",
-    "mission_channel",
 ]
 
 

@@ -1,0 +1,249 @@
+"""Tasks: list, read, create, edit, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from mockserver.domain import access
+from mockserver.domain._base import Ops
+from mockserver.domain.auth import Principal
+from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
+from mockserver.domain.events import task_channel, worker_channel, workspace_channel
+from mockserver.domain.lifecycle import (
+    ACTIVE_WORKER_STATUSES,
+    CLAIM_RELEASED,
+    LIVE_WORKER_STATUSES,
+    TERMINAL_TASK_STATUSES,
+    check_task_patch_status,
+    move_task,
+)
+from mockserver.domain.records import new_task, task_view
+from mockserver.domain.runtime import parse_iso, to_iso
+from mockserver.domain.store import Record
+
+__all__ = ("TaskOps",)
+
+RUNNER_PREFERENCES = ("any", "user", "service", "action")
+LIST_LIMIT = 200
+RECENT = timedelta(hours=24)
+_PAGE_ORDER = {"pending": 0, "assigned": 1, "in_progress": 2}
+_PATCH_FIELDS = ("title", "description", "priority", "project", "roleSlug", "backend", "externalIssueId",
+                 "externalIssueUrl")
+
+
+class TaskOps(Ops):
+    # -- list / read --------------------------------------------------------------------------------------------
+
+    def list_tasks(self, principal: Principal, *, workspace_id: str | None = None, status: str | None = None,
+                   limit: int | None = None, offset: int | None = None) -> dict[str, Any]:
+        with self.store.lock:
+            workspaces = access.visible_workspaces(self.store, principal)
+            if workspace_id is not None:
+                workspaces = [ws for ws in workspaces if ws["id"] == workspace_id]
+            tasks = [t for ws in workspaces for t in self.store.find("tasks", "workspace", str(ws["id"]))]
+            if status == "active":
+                tasks = [t for t in tasks if t["status"] not in TERMINAL_TASK_STATUSES]
+            elif status is not None:
+                tasks = [t for t in tasks if t["status"] == status]
+            if limit is not None:
+                return self._page(tasks, limit, offset or 0)
+            if status is None:
+                since = self.clock.now() - RECENT
+                tasks = [t for t in tasks if t["status"] not in TERMINAL_TASK_STATUSES
+                         or (t["status"] in ("completed", "failed") and parse_iso(str(t["updatedAt"])) >= since)]
+            tasks.sort(key=lambda t: (parse_iso(str(t["createdAt"])), str(t["id"])), reverse=True)
+            by_id = {str(ws["id"]): ws for ws in workspaces}
+            items = [{**self._out(t), "workspace": _ref(by_id[str(t["workspaceId"])])} for t in tasks[:LIST_LIMIT]]
+            out: dict[str, Any] = {"tasks": items}
+            if principal.is_key:
+                out["budgetWindows"] = {
+                    "claude": {"resetAt": None, "resolution": "default_budget_window"},
+                    "codex": {"resetAt": None, "resolution": "default_budget_window"},
+                }
+            return out
+
+    def _page(self, tasks: list[Record], limit: int, offset: int) -> dict[str, Any]:
+        if not 1 <= limit <= LIST_LIMIT or offset < 0:
+            raise BadRequest(f"limit must be between 1 and {LIST_LIMIT}, offset at least 0")
+        ordered = sorted(tasks, key=lambda t: (_PAGE_ORDER.get(str(t["status"]), 3), -int(t.get("priority") or 0),
+                                               parse_iso(str(t["createdAt"])), str(t["id"])))
+        page = ordered[offset:offset + limit]
+        return {
+            "tasks": [{"id": t["id"], "workspaceId": t["workspaceId"], "title": t["title"], "status": t["status"],
+                       "priority": t.get("priority", 0), "category": t.get("category"),
+                       "descriptionPreview": (t.get("description") or "")[:150] or None} for t in page],
+            "total": len(ordered),
+            "pendingCount": sum(1 for t in ordered if t["status"] == "pending"),
+            "hasMore": offset + len(page) < len(ordered),
+        }
+
+    def get_task(self, principal: Principal, task_id: str, include: str | None = None) -> dict[str, Any]:
+        extras = {part.strip() for part in (include or "").split(",") if part.strip()}
+        with self.store.lock:
+            task, workspace = access.task_for(self.store, principal, task_id)
+            out = {**task_view(task, workspace), "mission": None}
+            if "workers" in extras:
+                workers = self.store.find("workers", "task", task_id)
+                out["workers"] = self._out(list(reversed(workers)))
+            if "artifacts" in extras:
+                out["artifacts"] = self._out([a for w in self.store.find("workers", "task", task_id)
+                                              for a in self.store.find("artifacts", "worker", str(w["id"]))])
+            return out
+
+    # -- create -------------------------------------------------------------------------------------------------
+
+    def create_task(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A pending task; emits `task:created` then `task:assigned` on the workspace channel."""
+        title = self._str(body, "title", required=True, message="Title is required")
+        self._choice(body, "runnerPreference", RUNNER_PREFERENCES)
+        priority = self._int(body, "priority", minimum=-1000, maximum=1000)
+        if body.get("outputSchema") is not None and not isinstance(body["outputSchema"], Mapping):
+            raise BadRequest("outputSchema must be a JSON Schema object")
+        if body.get("context") is not None and not isinstance(body["context"], Mapping):
+            raise BadRequest("context must be an object")
+        with self.store.transaction():
+            workspace = self._workspace_for_create(principal, body.get("workspaceId"))
+            workspace_id = str(workspace["id"])
+            depends_on = self._check_dependencies(workspace_id, body.get("dependsOn"), None)
+            git = workspace.get("gitConfig") or {}
+            fields = {
+                **body, "title": title, "priority": priority or 0, "dependsOn": depends_on,
+                "startAt": self._start_at(body),
+                "runnerPreference": body.get("runnerPreference") or git.get("defaultRunnerPreference") or "any",
+                "backend": body.get("backend") or git.get("defaultBackend") or "claude",
+                "createdByAccountId": principal.account_id,
+                "creationSource": body.get("creationSource") or ("api" if principal.is_key else "dashboard"),
+            }
+            task = self.store.insert("tasks", new_task(id=self.ids.uuid4(), workspace_id=workspace_id,
+                                                       fields=fields, now=self._now()))
+            self._announce_new_task(task)
+            return self._out(task)
+
+    def _workspace_for_create(self, principal: Principal, reference: Any) -> Record:
+        if reference is None:
+            if principal.account is None:
+                raise BadRequest("workspaceId is required")
+            links = [link for link in self.store.find("accountWorkspaces", "account", str(principal.account_id))
+                     if link.get("canCreate")]
+            targets = [self.store.get("workspaces", link["workspaceId"]) for link in links]
+            visible = [ws for ws in targets if ws is not None and access.can_see_workspace(self.store, principal, ws)]
+            if len(visible) != 1:
+                raise BadRequest("workspaceId is required")
+            return visible[0]
+        workspace = self._resolve_workspace(principal, str(reference))
+        if principal.account is not None and workspace.get("accessMode") == "restricted":
+            link = access.link_of(self.store, str(principal.account_id), str(workspace["id"]))
+            if link is None or not link.get("canCreate"):
+                raise Forbidden(f'Account "{principal.account["name"]}" does not have permission to create tasks '
+                                "in this workspace.")
+        return workspace
+
+    def _resolve_workspace(self, principal: Principal, reference: str) -> Record:
+        """A workspace id, exact `owner/name` repo, case-insensitive name, or repo suffix, within reach."""
+        if _is_uuid(reference):
+            return access.workspace_for(self.store, principal, reference)
+        visible = access.visible_workspaces(self.store, principal)
+        lowered = reference.lower()
+        for match in (
+            lambda ws: (ws.get("repo") or "").lower() == lowered,
+            lambda ws: str(ws["name"]).lower() == lowered,
+            lambda ws: (ws.get("repo") or "").lower().endswith("/" + lowered),
+        ):
+            found = [ws for ws in visible if match(ws)]
+            if found:
+                return found[0]
+        raise NotFound.of("Workspace")
+
+    def _check_dependencies(self, workspace_id: str, depends_on: Any, task_id: str | None) -> list[str]:
+        if depends_on is None:
+            return []
+        if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
+            raise BadRequest("dependsOn must be an array of task ids")
+        unknown = [d for d in depends_on if d == task_id or (self.store.get("tasks", d) or {}).get("workspaceId")
+                   != workspace_id]
+        if unknown:
+            raise BadRequest("dependsOn references unknown tasks in this workspace", unknownTaskIds=unknown)
+        return list(dict.fromkeys(depends_on))
+
+    def _start_at(self, body: Mapping[str, Any]) -> str | None:
+        if body.get("startAt") is not None:
+            return self._timestamp(body["startAt"], "startAt")
+        minutes = self._int(body, "startIn", minimum=0, maximum=525600)
+        if minutes:
+            return to_iso(self.clock.now() + timedelta(minutes=minutes))
+        return None
+
+    # -- update / delete ----------------------------------------------------------------------------------------
+
+    def update_task(self, principal: Principal, task_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        status = check_task_patch_status(body["status"]) if body.get("status") is not None else None
+        if "priority" in body:
+            self._int(body, "priority", minimum=-1000, maximum=1000)
+        if "title" in body:
+            self._str(body, "title", required=True, message="Title is required")
+        with self.store.transaction():
+            task, _workspace = access.task_for(self.store, principal, task_id)
+            changes: dict[str, Any] = {f: body[f] for f in _PATCH_FIELDS if f in body}
+            if "dependsOn" in body:
+                changes["dependsOn"] = self._check_dependencies(str(task["workspaceId"]), body["dependsOn"], task_id)
+            previous = dict(task)
+            now = self._now()
+            workers = self.store.find("workers", "task", task_id)
+            if status is not None:
+                self._check_status_change(task, status, workers)
+                if status == "pending":
+                    changes.update(CLAIM_RELEASED)
+                task = move_task(self.store, task, status, now, changes)
+            else:
+                task = self.store.update("tasks", task_id, {**changes, "updatedAt": now})
+            self._announce_update(previous, task, workers, now)
+            return self._out(task)
+
+    def _check_status_change(self, task: Record, status: str, workers: list[Record]) -> None:
+        if status in ("completed", "failed") and any(w["status"] in ACTIVE_WORKER_STATUSES for w in workers):
+            verb = "complete" if status == "completed" else "fail"
+            raise Conflict(f"Cannot {verb} a task while a worker is running")
+
+    def _announce_update(self, previous: Record, task: Record, workers: list[Record], now: str) -> None:
+        status_changed = previous["status"] != task["status"]
+        if status_changed or previous.get("backend") != task.get("backend"):
+            self._emit(workspace_channel(str(task["workspaceId"])), "task:updated", {"task": {
+                "id": task["id"], "workspaceId": task["workspaceId"], "status": task["status"],
+                "backend": task.get("backend")}})
+        if not status_changed:
+            return
+        if task["status"] in ("completed", "failed"):
+            self._emit(task_channel(str(task["id"])), f"task:{task['status']}",
+                       {"taskId": task["id"], "workspaceId": task["workspaceId"], "status": task["status"],
+                        "workerId": None})
+        if task["status"] == "cancelled":
+            for worker in workers:
+                if worker["status"] in LIVE_WORKER_STATUSES:
+                    self._emit(worker_channel(str(worker["id"])), "worker:command",
+                               {"action": "abort", "reason": "task_cancelled", "timestamp": now})
+
+    def delete_task(self, principal: Principal, task_id: str, force: bool = False) -> dict[str, Any]:
+        """A task with a live worker needs `force=true`; its workers go with it."""
+        with self.store.transaction():
+            access.task_for(self.store, principal, task_id)
+            live = [w for w in self.store.find("workers", "task", task_id) if w["status"] in LIVE_WORKER_STATUSES]
+            if live and not force:
+                raise BadRequest("Cannot delete a task with a live worker; pass force=true")
+            self._purge_task(task_id)
+            return {"success": True}
+
+
+def _ref(workspace: Record) -> dict[str, Any]:
+    return {"id": workspace["id"], "name": workspace["name"], "repo": workspace.get("repo")}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
+

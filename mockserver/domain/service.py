@@ -1,0 +1,66 @@
+"""`Buildd`: the state machine of the API, one method per operation of openapi.yaml.
+
+    api = Buildd(Store(world), Clock(), Ids(seed=1), Outbox())
+    principal = authenticate(api.store, authorization="Bearer bld_…", session_token=None, accept={"apiKey"})
+    api.claim_tasks(principal, {"runner": "laptop"})      # -> {"workers": [...]} or raises a DomainError
+    for event in api.outbox.drain(): hub.publish(event.channel, event.name, event.payload)
+
+Every method either returns the response body (a fresh dict the caller may keep) or raises a
+`mockserver.domain.errors.DomainError` whose `status` and `body()` are the response. Events reach the outbox only
+when the call's changes commit. Methods are grouped by resource in the private `_accounts`, `_workspaces`,
+`_schedules`, `_tasks`, `_workers` and `_artifacts` modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockserver.domain._accounts import DeviceOps
+from mockserver.domain._artifacts import ArtifactOps
+from mockserver.domain._base import Settings
+from mockserver.domain._schedules import ScheduleOps
+from mockserver.domain._task_actions import TaskActionOps
+from mockserver.domain._tasks import TaskOps
+from mockserver.domain._worker_control import WorkerControlOps
+from mockserver.domain._workspaces import WorkspaceOps
+from mockserver.domain.errors import BadRequest
+from mockserver.domain.events import Outbox
+from mockserver.domain.lifecycle import expire_claims, expire_stale_workers
+from mockserver.domain.runtime import Clock, Ids
+from mockserver.domain.store import Store
+
+__all__ = ("Buildd", "Settings")
+
+class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, WorkerControlOps, ArtifactOps):
+    """The facade over store, clock, ids and outbox; see the module docstring."""
+
+    def __init__(self, store: Store, clock: Clock | None = None, ids: Ids | None = None,
+                 outbox: Outbox | None = None, settings: Settings | None = None) -> None:
+        super().__init__(store, clock or Clock(), ids or Ids(0), outbox or Outbox(), settings)
+
+    def sweep(self) -> dict[str, int]:
+        """Expire claims past `expiresAt` (back to pending) and fail workers that stopped reporting
+        (running/starting 15 min, idle 5 min, silent runner 150 min)."""
+        with self.store.transaction():
+            now = self.clock.now()
+            failed = expire_stale_workers(self.store, now, self._emit, self._event_task)
+            expired = expire_claims(self.store, now, self._emit, self._event_task)
+            return {"expiredClaims": expired, "failedWorkers": failed}
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the mock's time forward, then sweep; returns the spec's MockClock body."""
+        if seconds < 0:
+            raise BadRequest("advanceSeconds must not be negative: the clock only moves forward")
+        self.clock.advance(seconds)
+        swept = self.sweep()
+        return {"now": self.clock.iso(), "offsetSeconds": self.clock.offset_seconds, "swept": swept}
+
+    def reset(self, world: Mapping[str, Any] | None = None, *, seed: int | str | None = None) -> None:
+        """Back to `world` (default: the last loaded one), ids reseeded, undrained events dropped."""
+        if world is None:
+            self.store.reset()
+        else:
+            self.store.load(world)
+        self.ids.reseed(seed)
+        self.outbox.drain()

@@ -1,0 +1,25 @@
+"""Artifacts across the caller's workspaces."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+from mockserver.http.routes._params import integer
+
+__all__ = ()
+
+
+@handles("listArtifacts")
+def list_artifacts(call: Call) -> Reply:
+    return call.api.list_artifacts(call.principal, workspace_id=call.query.get("workspaceId"),
+                                   worker_id=call.query.get("workerId"), task_id=call.query.get("taskId"),
+                                   type=call.query.get("type"), limit=integer(call.query, "limit"))
+
+
+@handles("getArtifact")
+def get_artifact(call: Call) -> Reply:
+    return call.api.get_artifact(call.principal, call.path["artifactId"])
+
+
+@handles("updateArtifact")
+def update_artifact(call: Call) -> Reply:
+    return call.api.update_artifact(call.principal, call.path["artifactId"], call.body or {})

@@ -1,0 +1,22 @@
+"""Device login: code (public), token (public), approve (session)."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+
+__all__ = ()
+
+
+@handles("createDeviceCode")
+def create_device_code(call: Call) -> Reply:
+    return call.api.create_device_code(call.body)
+
+
+@handles("exchangeDeviceToken")
+def exchange_device_token(call: Call) -> Reply:
+    return call.api.exchange_device_token(call.body or {})
+
+
+@handles("approveDevice")
+def approve_device(call: Call) -> Reply:
+    return call.api.approve_device(call.principal, call.body or {})

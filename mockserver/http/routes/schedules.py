@@ -1,0 +1,32 @@
+"""Schedules of a workspace."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+
+__all__ = ()
+
+
+@handles("listSchedules")
+def list_schedules(call: Call) -> Reply:
+    return call.api.list_schedules(call.principal, call.path["id"])
+
+
+@handles("createSchedule")
+def create_schedule(call: Call) -> Reply:
+    return 201, call.api.create_schedule(call.principal, call.path["id"], call.body or {})
+
+
+@handles("getSchedule")
+def get_schedule(call: Call) -> Reply:
+    return call.api.get_schedule(call.principal, call.path["id"], call.path["scheduleId"])
+
+
+@handles("updateSchedule")
+def update_schedule(call: Call) -> Reply:
+    return call.api.update_schedule(call.principal, call.path["id"], call.path["scheduleId"], call.body or {})
+
+
+@handles("deleteSchedule")
+def delete_schedule(call: Call) -> Reply:
+    return call.api.delete_schedule(call.principal, call.path["id"], call.path["scheduleId"])

@@ -1,0 +1,55 @@
+"""Tasks and their sub-operations."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+from mockserver.http.routes._params import flag, integer
+
+__all__ = ()
+
+
+@handles("listTasks")
+def list_tasks(call: Call) -> Reply:
+    return call.api.list_tasks(call.principal, workspace_id=call.query.get("workspaceId"),
+                               status=call.query.get("status"), limit=integer(call.query, "limit"),
+                               offset=integer(call.query, "offset"))
+
+
+@handles("createTask")
+def create_task(call: Call) -> Reply:
+    return call.api.create_task(call.principal, call.body or {})
+
+
+@handles("getTask")
+def get_task(call: Call) -> Reply:
+    return call.api.get_task(call.principal, call.path["id"], call.query.get("include"))
+
+
+@handles("updateTask")
+def update_task(call: Call) -> Reply:
+    return call.api.update_task(call.principal, call.path["id"], call.body or {})
+
+
+@handles("deleteTask")
+def delete_task(call: Call) -> Reply:
+    return call.api.delete_task(call.principal, call.path["id"], force=flag(call.query, "force"))
+
+
+@handles("startTask")
+def start_task(call: Call) -> Reply:
+    return call.api.start_task(call.principal, call.path["id"], call.body)
+
+
+@handles("reassignTask")
+def reassign_task(call: Call) -> Reply:
+    return call.api.reassign_task(call.principal, call.path["id"], force=flag(call.query, "force"), body=call.body)
+
+
+@handles("listTaskMessages")
+def list_task_messages(call: Call) -> Reply:
+    return call.api.list_task_messages(call.principal, call.path["id"])
+
+
+@handles("createTaskNote")
+def create_task_note(call: Call) -> Reply:
+    return 201, call.api.create_task_note(call.principal, call.path["id"], call.body or {})
