@@ -27,5 +27,8 @@ lint: setup node_modules/.installed
 	$(BIN)/buildd-api spec lint
 	node_modules/.bin/spectral lint openapi.yaml -r .spectral.yaml --fail-severity error
 
+bench: setup
+	$(BIN)/python bench/run_all.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules .hypothesis .schemathesis reports
