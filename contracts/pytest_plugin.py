@@ -26,7 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--buildd-key", default=None, help="Its API key (default: env BUILDD_KEY).")
     group.addoption("--buildd-other-key", default=None, help="Another team's key (default: env BUILDD_OTHER_KEY).")
     group.addoption(
-        "--buildd-session-cookie", default=None, help="A session of the key's team (default: env BUILDD_SESSION_COOKIE)."
+        "--buildd-session-cookie",
+        default=None,
+        help="A session of the key's team (default: env BUILDD_SESSION_COOKIE).",
     )
     group.addoption("--buildd-suite", default=None, help="Comma-separated suites (default: all).")
     group.addoption("--buildd-seed", type=int, default=None, help="Seed of the check run.")
@@ -47,7 +49,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     suite_option = config.getoption("--buildd-suite")
     suites = select_suites(suite_option.split(",") if suite_option else None)
-    parent = BuilddCollector.from_parent(session, name="buildd")
+    parent = BuilddCollector.from_parent(session, name="buildd", nodeid="buildd")
     for suite in suites:
         for rule in RULES:
             if rule.suite == suite.name:

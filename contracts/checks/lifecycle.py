@@ -1,0 +1,443 @@
+"""Suite `lifecycle`: a task and its worker move through the documented statuses, and claims are exclusive.
+
+    create task (pending) -> claim with taskId (assigned, a worker of ours) -> PATCH running (in_progress)
+    -> PATCH progress -> PATCH completed (completed) -> PATCH again: 409 {"abort": true}, task still completed
+
+Then: a claim with `maxTasks: 1` in a scratch workspace holding two of our tasks returns at most one worker, and
+two claimers racing for one task never both get it. Last, schemathesis' state machine follows the spec's
+links (create -> read/update/claim/delete ...) with a small budget. Everything created is tagged and deleted.
+Skipped entirely under --read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, settings
+
+from contracts.context import AUTH_KEY, Skip, SuiteContext
+from contracts.failures import (
+    ContractFailure,
+    DoubleClaim,
+    ErrorBodyMalformed,
+    LifecycleRuleBroken,
+    ServerError,
+    UndocumentedStatus,
+)
+from contracts.plan import looks_like_uuid
+from contracts.registry import declare, rule, suite
+from contracts.target import Exchange
+from contracts.workbench import WorkbenchError
+
+SUITE = "lifecycle"
+CREATE, CLAIM, WORKER = "POST /api/tasks", "POST /api/workers/claim", "PATCH /api/workers/{id}"
+LINKS_RULE = "lifecycle.links"
+
+declare(
+    LINKS_RULE,
+    suite=SUITE,
+    title="Following the spec's links (state machine) breaks no check",
+    failure=LifecycleRuleBroken,
+)
+
+
+class Flow:
+    """State shared by the steps of the main flow; a step that cannot run skips with the reason."""
+
+    def __init__(self, ctx: SuiteContext) -> None:
+        self.ctx = ctx
+        self.task: dict[str, Any] | None = None
+        self.worker: dict[str, Any] | None = None
+        self.blocked: str | None = None
+        self.workspace: str | None = None
+        self.scratch = False
+
+    def prepare(self) -> None:
+        """A scratch workspace of our own (no other pending tasks, no repo cap), else the key's workspace."""
+        wb = self.ctx.workbench
+        try:
+            if not self.ctx.credentials.session_cookie:
+                raise WorkbenchError("deleting it afterwards needs --session-cookie")
+            self.workspace = str(wb.create_workspace("lifecycle scratch")["id"])
+            self.scratch = True
+        except (WorkbenchError, KeyError) as exc:
+            self.ctx.recorder.note(SUITE, f"no scratch workspace ({exc}); using the key's workspace")
+            try:
+                self.workspace = wb.workspace_id()
+            except WorkbenchError as inner:
+                self.blocked = str(inner)
+
+    def need(self, what: str) -> None:
+        if self.blocked:
+            raise Skip(self.blocked)
+        if getattr(self, what) is None:
+            raise Skip(f"no {what} from the previous step")
+
+    def task_status(self) -> tuple[str | None, Exchange]:
+        assert self.task is not None
+        exchange = self.ctx.send("GET", f"/api/tasks/{self.task['id']}")
+        body = exchange.json()
+        return (body.get("status") if exchange.status == 200 and isinstance(body, dict) else None), exchange
+
+    def patch(self, body: dict[str, Any]) -> Exchange:
+        assert self.worker is not None
+        return self.ctx.send("PATCH", f"/api/workers/{self.worker['id']}", json=body)
+
+
+def _limited(flow: Flow, exchange: Exchange) -> None:
+    """A 429 (an account limit) is a legitimate answer: the rule cannot be verified now."""
+    if exchange.status == 429:
+        body = exchange.json()
+        detail = f"limit {body.get('limit')}, current {body.get('current')}" if isinstance(body, dict) else ""
+        raise Skip(f"the key's account is at a limit (429 {detail}); free a worker slot and rerun")
+
+
+def _broken(
+    ctx: SuiteContext, rule_id: str, op: str, expected: str, exchange: Exchange, actual: str | None = None
+) -> None:
+    if exchange.status == 0 or exchange.status >= 500:
+        ctx.fail(ServerError, rule_id, op, expected=expected, exchange=exchange)
+    ctx.fail(LifecycleRuleBroken, rule_id, op, expected=expected, exchange=exchange, actual=actual)
+
+
+def _expect_task(ctx: SuiteContext, flow: Flow, rule_id: str, op: str, status: str) -> None:
+    actual, exchange = flow.task_status()
+    if actual != status:
+        _broken(
+            ctx,
+            rule_id,
+            op,
+            f"the task's status becomes {status!r}",
+            exchange,
+            f"task status {actual!r}: {exchange.describe(200)}",
+        )
+
+
+@rule(
+    "lifecycle.create-pending",
+    suite=SUITE,
+    title="A created task is pending with a UUID id",
+    failure=LifecycleRuleBroken,
+)
+def create_pending(ctx: SuiteContext, flow: Flow) -> None:
+    if flow.blocked:
+        raise Skip(flow.blocked)
+    try:
+        flow.task = ctx.workbench.create_task("lifecycle", workspace_id=flow.workspace)
+    except WorkbenchError as exc:
+        flow.blocked = f"creating a task failed: {exc}"
+        if exc.exchange is not None:
+            _broken(ctx, "lifecycle.create-pending", CREATE, "200 with the new pending task", exc.exchange)
+        raise Skip(flow.blocked) from None
+    if flow.task.get("status") != "pending" or not looks_like_uuid(flow.task.get("id")):
+        ctx.fail(
+            LifecycleRuleBroken,
+            "lifecycle.create-pending",
+            CREATE,
+            expected="status 'pending' and a UUID id",
+            actual=f"status {flow.task.get('status')!r}, id {flow.task.get('id')!r}",
+        )
+
+
+@rule(
+    "lifecycle.claim-assigns",
+    suite=SUITE,
+    title="Claiming with taskId gives that task, now assigned",
+    failure=LifecycleRuleBroken,
+)
+def claim_assigns(ctx: SuiteContext, flow: Flow) -> None:
+    flow.need("task")
+    assert flow.task is not None
+    exchange = ctx.workbench.claim(flow.task["id"], workspace_id=flow.task.get("workspaceId"))
+    _limited(flow, exchange)
+    body = exchange.json()
+    workers = body.get("workers") if exchange.status == 200 and isinstance(body, dict) else None
+    if not isinstance(workers, list):
+        _broken(ctx, "lifecycle.claim-assigns", CLAIM, '200 {"workers": [...]}', exchange)
+    mine = [w for w in workers or [] if isinstance(w, dict) and w.get("taskId") == flow.task["id"]]
+    if not mine:
+        reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
+        if reason in _CANNOT_CLAIM_NOW:
+            flow.blocked = f"the claim was legitimately held back (diagnostics.reason={reason}); free a slot and rerun"
+            raise Skip(flow.blocked)
+        _broken(ctx, "lifecycle.claim-assigns", CLAIM, "one worker for the pending task named by taskId", exchange)
+    flow.worker = mine[0]
+    _expect_task(ctx, flow, "lifecycle.claim-assigns", CLAIM, "assigned")
+
+
+@rule(
+    "lifecycle.running",
+    suite=SUITE,
+    title="Worker `running` moves the task to in_progress",
+    failure=LifecycleRuleBroken,
+)
+def running(ctx: SuiteContext, flow: Flow) -> None:
+    flow.need("worker")
+    exchange = flow.patch({"status": "running", "currentAction": "buildd-check lifecycle"})
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict) or body.get("status") != "running":
+        _broken(ctx, "lifecycle.running", WORKER, "200 with the worker now 'running'", exchange)
+    _expect_task(ctx, flow, "lifecycle.running", WORKER, "in_progress")
+
+
+@rule("lifecycle.progress", suite=SUITE, title="A progress update is stored", failure=LifecycleRuleBroken)
+def progress(ctx: SuiteContext, flow: Flow) -> None:
+    flow.need("worker")
+    exchange = flow.patch({"progress": 50, "currentAction": "halfway"})
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict) or body.get("progress") != 50:
+        _broken(ctx, "lifecycle.progress", WORKER, "200 with progress 50", exchange)
+    _expect_task(ctx, flow, "lifecycle.progress", WORKER, "in_progress")
+
+
+@rule("lifecycle.completed", suite=SUITE, title="Worker `completed` completes the task", failure=LifecycleRuleBroken)
+def completed(ctx: SuiteContext, flow: Flow) -> None:
+    flow.need("worker")
+    exchange = flow.patch({"status": "completed", "progress": 100, "summary": "buildd-check lifecycle done"})
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict) or body.get("status") != "completed":
+        _broken(ctx, "lifecycle.completed", WORKER, "200 with the worker now 'completed'", exchange)
+    _expect_task(ctx, flow, "lifecycle.completed", WORKER, "completed")
+
+
+@rule(
+    "lifecycle.terminal-409",
+    suite=SUITE,
+    title="A PATCH after a terminal status is 409 with abort: true",
+    failure=LifecycleRuleBroken,
+    hint='Refuse updates of completed/failed workers (except `running`) with 409 {"abort": true, ...}.',
+)
+def terminal_conflict(ctx: SuiteContext, flow: Flow) -> None:
+    flow.need("worker")
+    exchange = flow.patch({"status": "failed", "error": "buildd-check: update after completion"})
+    body = exchange.json()
+    if exchange.status != 409 or not isinstance(body, dict) or body.get("abort") is not True:
+        _broken(ctx, "lifecycle.terminal-409", WORKER, '409 {"error": ..., "abort": true}', exchange)
+    _expect_task(ctx, flow, "lifecycle.terminal-409", WORKER, "completed")
+
+
+@rule(
+    "lifecycle.max-tasks",
+    suite=SUITE,
+    title="A claim returns at most maxTasks workers",
+    failure=LifecycleRuleBroken,
+    hint="Claim at most min(maxTasks, free slots) tasks per request.",
+)
+def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
+    wb = ctx.workbench
+    if not flow.scratch or flow.workspace is None:
+        raise Skip("needs a scratch workspace of its own (a claim without taskId could take a real task)")
+    ws = flow.workspace
+    for n in (1, 2):
+        wb.create_task(f"maxTasks {n}", workspace_id=ws)
+    exchange = ctx.send("POST", "/api/workers/claim", json={"runner": wb.runner, "workspaceId": ws, "maxTasks": 1})
+    wb.track_claim(exchange)
+    _limited(flow, exchange)
+    body = exchange.json()
+    workers = body.get("workers") if exchange.status == 200 and isinstance(body, dict) else None
+    if not isinstance(workers, list):
+        _broken(ctx, "lifecycle.max-tasks", CLAIM, "200 with at most 1 worker", exchange)
+    for worker in workers or []:
+        if isinstance(worker, dict) and worker.get("id"):
+            wb.finish_worker(str(worker["id"]))
+    if len(workers or []) > 1:
+        _broken(
+            ctx,
+            "lifecycle.max-tasks",
+            CLAIM,
+            "at most 1 worker for maxTasks: 1",
+            exchange,
+            f"{len(workers or [])} workers",
+        )
+
+
+@rule(
+    "lifecycle.double-claim", suite=SUITE, title="Two concurrent claimers never both get one task", failure=DoubleClaim
+)
+def double_claim(ctx: SuiteContext, flow: Flow, rounds: int = 3) -> None:
+    wb = ctx.workbench
+    if flow.workspace is None:
+        raise Skip(flow.blocked or "no workspace")
+    for n in range(rounds):
+        task = wb.create_task(f"race {n + 1}", workspace_id=flow.workspace)
+        answers = _race(ctx, task, runners=(f"{wb.runner}-a", f"{wb.runner}-b"))
+        winners = []
+        for exchange in answers:
+            wb.track_claim(exchange)
+            body = exchange.json()
+            for worker in (body.get("workers") or []) if isinstance(body, dict) else []:
+                if isinstance(worker, dict) and worker.get("taskId") == task["id"]:
+                    winners.append((worker, exchange))
+        for worker, _ in winners:
+            wb.finish_worker(str(worker["id"]))
+        if len(winners) > 1:
+            ctx.fail(
+                DoubleClaim,
+                "lifecycle.double-claim",
+                CLAIM,
+                expected="one worker for the task across both claims",
+                actual=f"{len(winners)} workers for task {task['id']}: " + ", ".join(str(w["id"]) for w, _ in winners),
+                exchange=winners[1][1],
+            )
+
+
+# answers that say "not now" for reasons outside this run (account or workspace limits)
+_CANNOT_CLAIM_NOW = frozenset({"no_slots", "all_candidates_deferred", "budget_exhausted", "budget_exhausted_partial"})
+
+
+def _race(ctx: SuiteContext, task: dict[str, Any], runners: tuple[str, ...]) -> list[Exchange]:
+    """One claim per runner for `task`, released together (a barrier), each on its own connection."""
+    barrier = threading.Barrier(len(runners))
+    answers: list[Exchange] = []
+    lock = threading.Lock()
+
+    def claimer(runner: str) -> None:
+        session = ctx.target.new_session()
+        body = {"runner": runner, "taskId": task["id"], "workspaceId": task.get("workspaceId"), "maxTasks": 1}
+        barrier.wait(timeout=10)
+        exchange = ctx.send("POST", "/api/workers/claim", json=body, session=session)
+        with lock:
+            answers.append(exchange)
+
+    threads = [threading.Thread(target=claimer, args=(runner,)) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=ctx.options.timeout * 2)
+    return answers
+
+
+MAIN_FLOW = (create_pending, claim_assigns, running, progress, completed, terminal_conflict)
+CLAIM_RULES = (max_tasks, double_claim)
+
+
+# ---------------------------------------------------------------------------------------- state machine
+_LINK_FAILURES: dict[str, type[ContractFailure]] = {
+    "not_a_server_error": ServerError,
+    "status_code_conformance": UndocumentedStatus,
+    "use_after_free": LifecycleRuleBroken,
+    "ensure_resource_availability": LifecycleRuleBroken,
+}
+
+
+def run_links(ctx: SuiteContext) -> None:
+    """schemathesis' state machine over the spec's links, a small seeded budget, no shrinking."""
+    from schemathesis.checks import CHECKS, load_all_checks
+    from schemathesis.core.failures import Failure, FailureGroup
+
+    from contracts.checks.errors import error_body_shape, registered
+
+    load_all_checks()
+    from contracts.fuzz import engine_operations, single_line_curl
+
+    operations = [op.operation_id for op in engine_operations(ctx)[0]]
+    # only the spec's own links: inferred ones reuse ids seen in responses (the key's account, real workspaces)
+    config: dict[str, Any] = {"phases": {"stateful": {"inference": {"algorithms": []}}}}
+    schema = ctx.target.schemathesis_schema(ctx.spec, config).include(operation_id=operations)
+    checks = [CHECKS.get_one(name) for name in _LINK_FAILURES] + [error_body_shape]
+    headers = ctx.credentials.headers(AUTH_KEY)
+    if ctx.credentials.session_cookie:
+        headers.update(ctx.credentials.headers("session"))
+    secrets = ctx.secrets
+    recorder = ctx.recorder
+    target = ctx.target
+
+    class Links(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": dict(headers), "timeout": ctx.options.timeout}
+
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            if target.limiter:
+                target.limiter.acquire()
+            target.count()
+            return super().call(case, **kwargs)
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            label = case.operation.label
+            try:
+                case.validate_response(response, checks=checks, headers=headers, recorder=self.recorder)
+            except FailureGroup as group:
+                found = list(group.exceptions)
+            except Failure as failure:
+                found = [failure]
+            else:
+                recorder.passed(SUITE, LINKS_RULE, label)
+                return
+            curl = secrets.mask(single_line_curl(case.as_curl_command(headers=headers)))
+            for found_failure in found:
+                recorder.failed(SUITE, _link_failure(found_failure, label, curl, secrets))
+
+    ctx.guard.bind(schema)
+    try:
+        machine = hypothesis.seed(ctx.rng.getrandbits(63))(Links)
+        with registered():
+            machine.run(
+                settings=settings(
+                    max_examples=ctx.options.state_machine_examples,
+                    stateful_step_count=6,
+                    deadline=None,
+                    derandomize=False,
+                    database=None,
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                    report_multiple_bugs=False,
+                )
+            )
+    finally:
+        ctx.guard.unbind(schema)
+
+
+def _link_failure(failure: Any, label: str, curl: str, secrets: Any) -> ContractFailure:
+    if isinstance(failure, ContractFailure):
+        failure.rule = LINKS_RULE if not isinstance(failure, ErrorBodyMalformed) else failure.rule
+        failure.request = curl
+        return failure
+    kind = next((cls for name, cls in _LINK_FAILURES.items() if name in " ".join(getattr(failure, "checks", ()))), None)
+    kind = kind or LifecycleRuleBroken
+    detail = " ".join(line.strip() for line in (failure.message or "").splitlines() if line.strip())
+    return kind(
+        rule=LINKS_RULE,
+        operation=failure.operation or label,
+        expected="every check passes along the spec's links",
+        actual=secrets.mask(f"{failure.title}: {detail}"[:600]),
+        request=curl,
+    )
+
+
+# ---------------------------------------------------------------------------------------- suite
+@suite("lifecycle", title="Task and worker lifecycle", order=50, needs=("key",), mutates=True)
+def run_lifecycle(ctx: SuiteContext) -> None:
+    """create -> claim -> running -> progress -> completed -> 409; maxTasks; no double claims; links."""
+    steps: list[tuple[str, str, Any]] = [(f.rule_id, _op_of(f), f) for f in (*MAIN_FLOW, *CLAIM_RULES)]  # type: ignore[attr-defined]
+    ctx.progress.total(len(steps) + 1)
+    if ctx.options.read_only:
+        for rule_id, op, _ in steps:
+            ctx.skip(rule_id, op, "the lifecycle suite writes; skipped under --read-only")
+        ctx.skip(LINKS_RULE, "(state machine)", "the lifecycle suite writes; skipped under --read-only")
+        ctx.progress.advance(len(steps) + 1)
+        return
+    flow = Flow(ctx)
+    flow.prepare()
+    for rule_id, op, check in steps:
+        with ctx.checking(rule_id, op):
+            try:
+                check(ctx, flow)
+            except WorkbenchError as exc:
+                raise Skip(str(exc)) from None
+        ctx.progress.advance()
+    try:
+        run_links(ctx)
+    except Exception as exc:  # the machine itself could not run: report it, keep the run going
+        ctx.recorder.note(SUITE, f"state machine did not run: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    ctx.progress.advance()
+
+
+def _op_of(fn: Any) -> str:
+    return {
+        "lifecycle.create-pending": CREATE,
+        "lifecycle.claim-assigns": CLAIM,
+        "lifecycle.max-tasks": CLAIM,
+        "lifecycle.double-claim": CLAIM,
+    }.get(fn.rule_id, WORKER)

@@ -1,0 +1,279 @@
+"""Suite `ownership`: another team's credentials get exactly the `x-ownership` answer, and change nothing.
+
+The first account's resources (`--key`): a task in `--workspace` (or the key's first workspace), the worker that
+claims it, an artifact on that worker, a schedule, the workspace and the account itself — created and tagged, or
+under --read-only discovered through list endpoints (writes are then skipped). Every operation with an
+`x-ownership` rule is called on them with `--other-key` (and `--other-session-cookie` where sessions are
+accepted), reads first, writes next, deletes last. The answer must be the rule's status and `{"error": ...}`;
+after each write the owner re-reads the resource and it must be unchanged. Lists must not show it either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from contracts.context import AUTH_KEY, AUTH_OTHER, AUTH_OTHER_SESSION, Skip, SuiteContext
+from contracts.failures import OwnershipViolation, ResourceChangedByOther, ServerError
+from contracts.plan import example_body
+from contracts.registry import declare, suite
+from contracts.target import Exchange
+
+if TYPE_CHECKING:
+    from contracts.spec import Operation, Ownership
+    from contracts.workbench import Owned
+
+SUITE = "ownership"
+LIST_RULE = "ownership.list-hidden"
+_ORDER = {"GET": 0, "HEAD": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
+
+declare(
+    "ownership.{resource}-{status}",
+    suite=SUITE,
+    title="Another team's credential gets the x-ownership status and error",
+    failure=OwnershipViolation,
+)
+declare(
+    "ownership.{resource}-unchanged",
+    suite=SUITE,
+    title="A refused request leaves the owner's resource unchanged",
+    failure=ResourceChangedByOther,
+)
+declare(
+    LIST_RULE,
+    suite=SUITE,
+    title="Lists never show another team's resources",
+    failure=OwnershipViolation,
+    hint="Scope list queries to the caller's teams (and, for keys, to linked or open workspaces of its team).",
+)
+
+# where the first account's resources show up when the owner reads them back
+_PATH_IDS = {"scheduleId": "schedule", "artifactId": "artifact"}
+
+
+def rule_id(rule: Ownership) -> str:
+    return f"ownership.{rule.resource}-{rule.status}"
+
+
+def expected_answer(rule: Ownership) -> str:
+    return f"{rule.status} {json.dumps({'error': rule.error})}"
+
+
+class Snapshots:
+    """What the owner sees of each resource kind; `changed(kind)` re-reads and describes any difference."""
+
+    def __init__(self, ctx: SuiteContext, owned: Owned) -> None:
+        self.ctx = ctx
+        self.owned = owned
+        self._base: dict[str, Any] = {}
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        exchange = self.ctx.send("GET", path, auth=AUTH_KEY, params=params)
+        body = exchange.json()
+        return body if exchange.status == 200 else f"GET {path} answered {exchange.describe(120)}"
+
+    def read(self, kind: str) -> Any:
+        ids, tag = self.owned.ids, self.ctx.workbench.tag
+        rid = ids[kind]
+        if kind == "task":
+            return {
+                "task": self._get(f"/api/tasks/{rid}", {"include": "workers,artifacts"}),
+                "messages": self._get(f"/api/tasks/{rid}/messages"),
+            }
+        if kind == "worker":
+            view: dict[str, Any] = {
+                "worker": self._get(f"/api/workers/{rid}"),
+                "artifacts": self._get(f"/api/workers/{rid}/artifacts"),
+            }
+            if self.owned.task_of_worker:
+                view["messages"] = self._get(f"/api/tasks/{self.owned.task_of_worker}/messages")
+            return view
+        if kind == "artifact":
+            return self._get(f"/api/artifacts/{rid}")
+        if kind == "schedule":
+            return self._get(f"/api/workspaces/{self.owned.workspace_of_schedule}/schedules/{rid}")
+        if kind == "workspace":
+            listing = self._get("/api/workspaces")
+            found = [w for w in listing.get("workspaces", [])] if isinstance(listing, dict) else listing
+            tasks = self._get("/api/tasks", {"workspaceId": rid})
+            ours = (
+                sorted(t.get("id") for t in tasks.get("tasks", []) if tag in str(t.get("title", "")))
+                if isinstance(tasks, dict)
+                else tasks
+            )
+            return {
+                "workspace": [w for w in found if isinstance(w, dict) and w.get("id") == rid]
+                if isinstance(found, list)
+                else found,
+                "schedules": self._get(f"/api/workspaces/{rid}/schedules"),
+                "tagged_tasks": ours,
+            }
+        if kind == "account":
+            return self._get("/api/accounts/me")
+        raise Skip(f"no way to re-read a {kind}")
+
+    def baseline(self, kind: str) -> None:
+        """Read the resource right before a write (earlier writes, ours or a broken server's, are not blamed)."""
+        self._base[kind] = self.read(kind)
+
+    def changed(self, kind: str) -> str | None:
+        before = self._base.get(kind)
+        after = self._base[kind] = self.read(kind)
+        if before is None or before == after:
+            return None
+        return "; ".join(_diff(before, after)[:5]) or "the resource differs"
+
+
+def _diff(a: Any, b: Any, where: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key, _MISSING) != b.get(key, _MISSING):
+                out += _diff(a.get(key, _MISSING), b.get(key, _MISSING), f"{where}.{key}" if where else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                out += _diff(x, y, f"{where}[{i}]")
+        return out
+    return [f"{where or '(root)'}: {_short(a)} -> {_short(b)}"]
+
+
+_MISSING = "<absent>"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
+def _variants(ctx: SuiteContext, op: Operation) -> list[tuple[str, Ownership]]:
+    """(credential, expected rule) pairs to try on `op`."""
+    assert op.ownership is not None
+    found: list[tuple[str, Ownership]] = []
+    if "apiKey" in op.schemes:
+        found.append((AUTH_OTHER, op.ownership))
+    if "session" in op.schemes and ctx.credentials.other_session_cookie:
+        found.append((AUTH_OTHER_SESSION, op.ownership.session or op.ownership))
+    return found
+
+
+def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) -> None:
+    rule = op.ownership
+    assert rule is not None
+    label = op.label
+    resource_id = owned.get(rule.resource)
+    variants = _variants(ctx, op)
+    if resource_id is None:
+        ctx.skip(rule_id(rule), label, f"no {rule.resource}: {owned.missing.get(rule.resource, 'unavailable')}")
+        return
+    if not variants:
+        ctx.skip(rule_id(rule), label, "session-only operation: needs --other-session-cookie")
+        return
+    writes = op.method not in ("GET", "HEAD")
+    if writes and not owned.created:
+        ctx.skip(rule_id(rule), label, "writes are not probed under --read-only")
+        return
+    ids = {name: owned.ids[kind] for name, kind in _PATH_IDS.items() if kind in owned.ids}
+    ids["accountId"] = owned.ids.get("account", "")
+    body = None
+    if rule.location == "body":
+        body = example_body(ctx.spec, op, ctx.uuid)
+        if isinstance(body, dict):
+            body[rule.name] = resource_id
+    else:
+        ids[rule.name] = resource_id
+    for auth, expected in variants:
+        if writes:
+            snapshots.baseline(rule.resource)
+        plan = ctx.plan(op, ids, body=body)
+        exchange = ctx.call(plan, auth=auth)
+        with ctx.checking(rule_id(expected), label):
+            _expect(ctx, expected, label, exchange)
+        if writes:
+            with ctx.checking(f"ownership.{rule.resource}-unchanged", label):
+                difference = snapshots.changed(rule.resource)
+                if difference:
+                    ctx.fail(
+                        ResourceChangedByOther,
+                        f"ownership.{rule.resource}-unchanged",
+                        label,
+                        expected=f"the owner's {rule.resource} unchanged after the refused request",
+                        actual=f"changed: {difference}",
+                        exchange=exchange,
+                    )
+
+
+def _expect(ctx: SuiteContext, rule: Ownership, label: str, exchange: Exchange) -> None:
+    expected = expected_answer(rule)
+    if exchange.status == 0:
+        ctx.fail(ServerError, rule_id(rule), label, expected=expected, exchange=exchange)
+    body = exchange.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    if exchange.status != rule.status or error != rule.error:
+        ctx.fail(OwnershipViolation, rule_id(rule), label, expected=expected, exchange=exchange)
+
+
+def _ids_in(exchange: Exchange, field: str) -> set[str]:
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict):
+        return set()
+    value = body.get(field)
+    if isinstance(value, dict):  # {"workspace": {...}} (by-repo)
+        value = [value]
+    return {str(item.get("id")) for item in value or [] if isinstance(item, dict)}
+
+
+def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
+    """The other key's lists must not contain the first account's resources."""
+    checks: list[tuple[str, str, dict[str, Any] | None, str, str]] = [
+        ("task", "/api/tasks", None, "tasks", "GET /api/tasks"),
+        ("workspace", "/api/workspaces", None, "workspaces", "GET /api/workspaces"),
+        ("artifact", "/api/artifacts", None, "artifacts", "GET /api/artifacts"),
+        ("worker", "/api/workers/mine", None, "workers", "GET /api/workers/mine"),
+    ]
+    if "workspace" in owned.ids:
+        checks.append(("task", "/api/tasks", {"workspaceId": owned.ids["workspace"]}, "tasks", "GET /api/tasks"))
+    for kind, path, params, field, label in checks:
+        if not ctx.selected(label):
+            continue
+        with ctx.checking(LIST_RULE, label):
+            rid = owned.get(kind)
+            if rid is None:
+                raise Skip(f"no {kind}: {owned.missing.get(kind, 'unavailable')}")
+            exchange = ctx.send("GET", path, auth=AUTH_OTHER, params=params)
+            if exchange.status == 0 or exchange.status >= 500:
+                ctx.fail(ServerError, LIST_RULE, label, expected="200 without our resources", exchange=exchange)
+            if rid in _ids_in(exchange, field):
+                ctx.fail(
+                    OwnershipViolation,
+                    LIST_RULE,
+                    label,
+                    expected=f"another team's {kind} {rid} not listed",
+                    actual=f"{exchange.status}: listed among `{field}`",
+                    exchange=exchange,
+                )
+
+
+@suite("ownership", title="Ownership across teams", order=40, needs=("key", "other_key"), mutates=True)
+def run_ownership(ctx: SuiteContext) -> None:
+    """Another team's key gets the x-ownership answer on the first account's resources and changes nothing."""
+    owned = ctx.workbench.owned()
+    for kind, reason in owned.missing.items():
+        ctx.recorder.note(SUITE, f"no {kind} to probe: {reason}")
+    operations = sorted(
+        (op for op in ctx.spec.api_operations() if op.ownership is not None and ctx.selected(op)),
+        key=lambda op: (_ORDER.get(op.method, 1), op.path, op.method),
+    )
+    ctx.progress.total(len(operations) + 1)
+    snapshots = Snapshots(ctx, owned)
+    try:
+        for op in operations:
+            probe(ctx, op, owned, snapshots)
+            ctx.progress.advance()
+        lists_hide(ctx, owned)
+        ctx.progress.advance()
+    finally:
+        if owned.created and "worker" in owned.ids:  # give the account's worker slot back for later suites
+            ctx.workbench.finish_worker(owned.ids["worker"], "failed")

@@ -1,0 +1,224 @@
+"""`run()`: preflight, the selected suites in order, cleanup (always), then the reporters.
+
+preflight (reachable? --key and --other-key valid and of different teams?)
+  -> suites by `order` (engine-backed suites share one schemathesis run)
+  -> cleanup of everything created (also after a failure, Ctrl-C or SIGTERM)
+  -> reporters (console, JUnit, JSON)
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from contracts.context import AUTH_KEY, AUTH_OTHER, Credentials, Progress, RunOptions, SuiteContext
+from contracts.fuzz import run_engine
+from contracts.registry import SUITES, Suite, suite_names
+from contracts.report import Reporter
+from contracts.results import Recorder, RunResult, SuiteResult
+from contracts.safety import Guard
+from contracts.spec import Spec, load_spec
+from contracts.target import Target
+from contracts.workbench import Workbench
+
+__all__ = ("CheckUsageError", "run", "select_suites")
+
+_NEED_FLAGS = {
+    "key": "--key (or BUILDD_KEY)",
+    "other_key": "--other-key (or BUILDD_OTHER_KEY), a key of another team",
+    "session": "--session-cookie (or BUILDD_SESSION_COOKIE)",
+}
+
+
+class CheckUsageError(ValueError):
+    """The run cannot start as asked (unknown suite, missing or refused credential). One line, exit 2."""
+
+
+def select_suites(names: Sequence[str] | None) -> list[Suite]:
+    """The suites to run, in run order; `None` or empty means all."""
+    known = suite_names()
+    wanted = [n.strip() for n in names or [] if n.strip()] or known
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise CheckUsageError(f"unknown suite {', '.join(unknown)}; choose from {', '.join(known)}")
+    return sorted((SUITES.get(n) for n in dict.fromkeys(wanted)), key=lambda s: s.order)
+
+
+def run(
+    target: Any,
+    credentials: Credentials | None = None,
+    *,
+    options: RunOptions | None = None,
+    spec: Spec | str | Path | None = None,
+    reporters: Sequence[Reporter] = (),
+) -> RunResult:
+    """Check a deployment (a base URL or an ASGI app) against the contract and report what is wrong.
+
+    Example:
+        result = contracts.run("http://127.0.0.1:4010", Credentials(key=..., other_key=...))
+        assert result.ok, [str(f) for f in result.failures]
+
+    Raises:
+        CheckUsageError: unknown suite, or a credential a suite needs is missing or refused.
+        TargetUnreachable: nothing answers at the target.
+    """
+    options = options or RunOptions()
+    credentials = credentials or Credentials()
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    suites = select_suites(options.suites)
+    for s in suites:
+        for need in s.needs:
+            if not credentials.has(need):
+                raise CheckUsageError(f"suite {s.name!r} needs {_NEED_FLAGS.get(need, need)}")
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    run_id = f"{rng.getrandbits(32):08x}"
+    tgt = Target.of(target, timeout=options.timeout, rate_limit=options.rate_limit)
+    tgt.preflight()
+    _check_credentials(tgt, credentials, suites)
+
+    recorder = Recorder()
+    secrets = credentials.secrets
+    workbench = Workbench(tgt, credentials, run_id=run_id, read_only=options.read_only, secrets=secrets)
+    guard = Guard(loaded, workbench)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def emit(suite: str, what: str, n: int) -> None:
+        for reporter in reporters:
+            reporter.progress(suite, what, n)
+
+    contexts = {
+        s.name: SuiteContext(
+            suite=s.name,
+            spec=loaded,
+            target=tgt,
+            credentials=credentials,
+            options=options,
+            rng=random.Random(f"{seed}:{s.name}"),
+            run_id=run_id,
+            recorder=recorder,
+            workbench=workbench,
+            guard=guard,
+            progress=Progress(s.name, emit),
+        )
+        for s in suites
+    }
+    for reporter in reporters:
+        reporter.start([(s.name, s.title) for s in suites], seed=seed, run_id=run_id, target=tgt.base_url)
+
+    results: list[SuiteResult] = []
+    interrupted = False
+    engine_done = False
+    with _sigterm_as_interrupt():
+        try:
+            for s in suites:
+                ctx = contexts[s.name]
+                t0, r0 = time.perf_counter(), tgt.requests_sent
+                error = None
+                try:
+                    if s.engine and not engine_done:
+                        engine_done = True
+                        run_engine([contexts[x.name] for x in suites if x.engine])
+                    if s.run is not None:
+                        s.run(ctx)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    error = "interrupted"
+                except Exception as exc:  # a suite that cannot go on must not take the others down
+                    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+                results.append(
+                    SuiteResult(
+                        name=s.name,
+                        title=s.title,
+                        checks=recorder.for_suite(s.name),
+                        duration=time.perf_counter() - t0,
+                        requests=tgt.requests_sent - r0,
+                        notes=recorder.notes(s.name),
+                        error=error,
+                    )
+                )
+                for reporter in reporters:
+                    reporter.progress(s.name, "done", 0)
+                if interrupted:
+                    break
+        finally:
+            with _interrupts_ignored():
+                cleanup = workbench.cleanup()
+
+    result = RunResult(
+        run_id=run_id,
+        seed=seed,
+        target=tgt.base_url if not tgt.is_asgi else "asgi://app",
+        read_only=options.read_only,
+        started_at=started_at,
+        duration=time.perf_counter() - started,
+        suites=results,
+        requests=tgt.requests_sent,
+        cleanup=cleanup,
+        interrupted=interrupted,
+        options={**options.as_dict(), "seed": seed},
+    )
+    for reporter in reporters:
+        reporter.finish(result)
+    return result
+
+
+def _check_credentials(target: Target, credentials: Credentials, suites: Sequence[Suite]) -> None:
+    """A refused or same-team key would make every finding noise: stop early with one line."""
+    needs = {n for s in suites for n in s.needs}
+    accounts: dict[str, dict[str, Any]] = {}
+    for auth, flag in ((AUTH_KEY, "--key"), (AUTH_OTHER, "--other-key")):
+        if (auth == AUTH_KEY and not credentials.key) or (auth == AUTH_OTHER and "other_key" not in needs):
+            continue
+        exchange = target.send("GET", "/api/accounts/me", headers=credentials.headers(auth))
+        body = exchange.json()
+        if exchange.status != 200 or not isinstance(body, dict):
+            raise CheckUsageError(f"{flag} was refused: GET /api/accounts/me answered {exchange.describe(120)}")
+        accounts[auth] = body
+    if AUTH_KEY in accounts and AUTH_OTHER in accounts:
+        mine, other = accounts[AUTH_KEY], accounts[AUTH_OTHER]
+        same = mine.get("id") == other.get("id") or (
+            mine.get("teamId") is not None and mine.get("teamId") == other.get("teamId")
+        )
+        if same:
+            raise CheckUsageError(
+                "--other-key must belong to another team than --key (ownership is checked across teams)"
+            )
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled) becomes KeyboardInterrupt, so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Cleanup is not interrupted by a second Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

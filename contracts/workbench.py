@@ -1,0 +1,333 @@
+"""The resources a run needs, created with the caller's key (tagged and tracked) or discovered read-only.
+
+Everything created carries the run's tag in its title or name (`[buildd-check <run id>] ...`) and is tracked,
+so `cleanup()` can remove it at the end — after a failure or Ctrl-C too: live workers are failed first (so they
+stop holding the account's slots), then tasks, schedules, accounts and workspaces are deleted. What cannot be
+deleted with the credentials given (workspaces and accounts need a session) is reported as a leftover.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.context import AUTH_KEY, AUTH_SESSION, Credentials
+from contracts.curl import Secrets
+from contracts.plan import looks_like_uuid
+from contracts.results import Cleanup
+from contracts.target import Exchange, Target
+
+__all__ = ("Owned", "Workbench", "WorkbenchError")
+
+KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule")
+
+
+class WorkbenchError(Exception):
+    """A setup request did not give us the resource we need; carries the exchange for the report."""
+
+    def __init__(self, what: str, exchange: Exchange | None = None, secrets: Secrets | None = None) -> None:
+        self.what = what
+        self.exchange = exchange
+        detail = f": {exchange.describe(200)}" if exchange is not None else ""
+        super().__init__(f"{what}{detail}")
+        self.curl = exchange.curl(secrets) if exchange is not None else None
+
+
+@dataclass(slots=True)
+class Owned:
+    """The first account's resources, by `x-ownership` resource kind; `created` ones may be written to."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    created: bool = False
+    missing: dict[str, str] = field(default_factory=dict)  # kind -> why there is none
+    workspace_of_schedule: str | None = None
+    task_of_worker: str | None = None
+
+    def get(self, kind: str) -> str | None:
+        return self.ids.get(kind)
+
+
+class Workbench:
+    """Creates and tracks a run's resources; `cleanup()` removes them."""
+
+    def __init__(
+        self, target: Target, credentials: Credentials, *, run_id: str, read_only: bool, secrets: Secrets
+    ) -> None:
+        self.target = target
+        self.credentials = credentials
+        self.run_id = run_id
+        self.read_only = read_only
+        self.secrets = secrets
+        self.tag = f"[buildd-check {run_id}]"
+        self.runner = f"buildd-check-{run_id}"
+        self._lock = threading.RLock()
+        self._tracked: list[tuple[str, str, dict[str, Any]]] = []
+        self._me: dict[str, Any] | None = None
+        self._workspace: str | None = None
+        self._owned: Owned | None = None
+
+    # ------------------------------------------------------------------ plumbing
+    def send(self, method: str, path: str, *, auth: str | None = AUTH_KEY, **kwargs: Any) -> Exchange:
+        headers = self.credentials.headers(auth) if auth else {}
+        return self.target.send(method, path, headers=headers, **kwargs)
+
+    def _json(self, exchange: Exchange, what: str, status: int = 200) -> dict[str, Any]:
+        body = exchange.json()
+        if exchange.status != status or not isinstance(body, dict):
+            raise WorkbenchError(what, exchange, self.secrets)
+        return body
+
+    def title(self, text: str) -> str:
+        return f"{self.tag} {text}"
+
+    def track(self, kind: str, resource_id: str, **extra: Any) -> None:
+        with self._lock:
+            if not any(k == kind and i == resource_id for k, i, _ in self._tracked):
+                self._tracked.append((kind, resource_id, extra))
+
+    def tracked(self, kind: str) -> list[str]:
+        with self._lock:
+            return [i for k, i, _ in self._tracked if k == kind]
+
+    # ------------------------------------------------------------------ lookups
+    def me(self) -> dict[str, Any]:
+        """`GET /api/accounts/me` with the key (cached)."""
+        if self._me is None:
+            self._me = self._json(self.send("GET", "/api/accounts/me"), "could not read the key's account")
+        return self._me
+
+    def workspace_id(self) -> str:
+        """`--workspace` (an id, a name or `owner/repo`), else the first workspace the key sees."""
+        if self._workspace is not None:
+            return self._workspace
+        wanted = self.credentials.workspace
+        if wanted and looks_like_uuid(wanted):
+            self._workspace = wanted
+            return wanted
+        listing = self._json(self.send("GET", "/api/workspaces"), "could not list the key's workspaces")
+        workspaces = [w for w in listing.get("workspaces", []) if isinstance(w, dict) and "id" in w]
+        if wanted:
+            low = wanted.lower()
+            workspaces = [
+                w for w in workspaces if low in (str(w.get("name", "")).lower(), str(w.get("repo", "")).lower())
+            ]
+            if not workspaces:
+                raise WorkbenchError(f"no workspace named {wanted!r} is visible to the key")
+        if not workspaces:
+            raise WorkbenchError("the key sees no workspace; pass --workspace")
+        self._workspace = str(workspaces[0]["id"])
+        return self._workspace
+
+    # ------------------------------------------------------------------ creation
+    def create_task(self, text: str, *, workspace_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"title": self.title(text), "workspaceId": workspace_id or self.workspace_id(), **fields}
+        exchange = self.send("POST", "/api/tasks", json_body=body)
+        task = self._json(exchange, "could not create a task")
+        if "id" in task:
+            self.track("task", str(task["id"]))
+        return task
+
+    def claim(self, task_id: str, *, workspace_id: str | None = None, runner: str | None = None) -> Exchange:
+        body: dict[str, Any] = {"runner": runner or self.runner, "taskId": task_id, "maxTasks": 1}
+        if workspace_id:
+            body["workspaceId"] = workspace_id
+        exchange = self.send("POST", "/api/workers/claim", json_body=body)
+        self.track_claim(exchange)
+        return exchange
+
+    def track_claim(self, exchange: Exchange) -> None:
+        body = exchange.json()
+        if exchange.status == 200 and isinstance(body, dict):
+            for worker in body.get("workers") or []:
+                if isinstance(worker, dict) and "id" in worker:
+                    self.track("worker", str(worker["id"]), taskId=worker.get("taskId"))
+
+    def claim_worker(self, task_id: str, workspace_id: str | None = None) -> dict[str, Any]:
+        exchange = self.claim(task_id, workspace_id=workspace_id)
+        body = self._json(exchange, "could not claim our task")
+        workers = [w for w in body.get("workers") or [] if isinstance(w, dict) and w.get("taskId") == task_id]
+        if not workers:
+            reason = (body.get("diagnostics") or {}).get("reason", "no worker returned")
+            raise WorkbenchError(
+                f"claiming our task gave no worker (diagnostics.reason={reason})", exchange, self.secrets
+            )
+        return workers[0]
+
+    def create_artifact(self, worker_id: str) -> dict[str, Any]:
+        body = {"type": "report", "title": self.title("ownership probe"), "content": "created by buildd-api check"}
+        exchange = self.send("POST", f"/api/workers/{worker_id}/artifacts", json_body=body)
+        artifact = self._json(exchange, "could not attach an artifact").get("artifact") or {}
+        if "id" not in artifact:
+            raise WorkbenchError("attaching an artifact returned no artifact id", exchange, self.secrets)
+        self.track("artifact", str(artifact["id"]))
+        return artifact
+
+    def create_schedule(self, workspace_id: str) -> dict[str, Any]:
+        body = {
+            "name": self.title("ownership probe"),
+            "cronExpression": "0 3 * * *",
+            "enabled": False,
+            "taskTemplate": {"title": self.title("scheduled")},
+        }
+        exchange = self.send("POST", f"/api/workspaces/{workspace_id}/schedules", json_body=body)
+        schedule = self._json(exchange, "could not create a schedule", status=201).get("schedule") or {}
+        if "id" not in schedule:
+            raise WorkbenchError("creating a schedule returned no schedule id", exchange, self.secrets)
+        self.track("schedule", str(schedule["id"]), workspaceId=workspace_id)
+        return schedule
+
+    def create_workspace(self, text: str) -> dict[str, Any]:
+        exchange = self.send("POST", "/api/workspaces", json_body={"name": self.title(text), "accessMode": "open"})
+        workspace = self._json(exchange, "could not create a workspace")
+        if "id" in workspace:
+            self.track("workspace", str(workspace["id"]))
+        return workspace
+
+    def finish_worker(self, worker_id: str, status: str = "completed") -> Exchange:
+        return self.send("PATCH", f"/api/workers/{worker_id}", json_body={"status": status})
+
+    # ------------------------------------------------------------------ the ownership world
+    def owned(self) -> Owned:
+        """The first account's resources: created (tagged) normally, discovered through lists under --read-only."""
+        with self._lock:
+            if self._owned is None:
+                self._owned = self._discover() if self.read_only else self._create()
+            return self._owned
+
+    def _create(self) -> Owned:
+        owned = Owned(created=True)
+        steps = [
+            ("account", lambda: str(self.me()["id"])),
+            ("workspace", self.workspace_id),
+        ]
+        for kind, step in steps:
+            _attempt(owned, kind, step)
+        if "workspace" in owned.ids:
+            _attempt(owned, "task", lambda: str(self.create_task("ownership probe")["id"]))
+        if "task" in owned.ids:
+            _attempt(owned, "worker", lambda: str(self.claim_worker(owned.ids["task"])["id"]))
+            owned.task_of_worker = owned.ids["task"]
+        else:
+            owned.missing.setdefault("worker", "no task to claim")
+        if "worker" in owned.ids:
+            _attempt(owned, "artifact", lambda: str(self.create_artifact(owned.ids["worker"])["id"]))
+        else:
+            owned.missing.setdefault("artifact", "no worker to attach an artifact to")
+        if "workspace" in owned.ids:
+            _attempt(owned, "schedule", lambda: str(self.create_schedule(owned.ids["workspace"])["id"]))
+            owned.workspace_of_schedule = owned.ids["workspace"]
+        return owned
+
+    def _discover(self) -> Owned:
+        owned = Owned(created=False)
+        _attempt(owned, "account", lambda: str(self.me()["id"]))
+        _attempt(owned, "workspace", self.workspace_id)
+        ws = owned.ids.get("workspace")
+
+        def first(path: str, field_name: str, what: str, params: dict[str, Any] | None = None) -> str:
+            body = self._json(self.send("GET", path, params=params), f"could not list {what}")
+            items = [i for i in body.get(field_name) or [] if isinstance(i, dict) and "id" in i]
+            if not items:
+                raise WorkbenchError(f"the key sees no {what} (read-only mode creates nothing)")
+            return str(items[0]["id"])
+
+        _attempt(owned, "task", lambda: first("/api/tasks", "tasks", "task", {"workspaceId": ws} if ws else None))
+        _attempt(owned, "worker", lambda: first("/api/workers/mine", "workers", "worker of the key's account"))
+        _attempt(owned, "artifact", lambda: first("/api/artifacts", "artifacts", "artifact"))
+        if ws:
+            _attempt(owned, "schedule", lambda: first(f"/api/workspaces/{ws}/schedules", "schedules", "schedule"))
+            owned.workspace_of_schedule = ws
+        return owned
+
+    def engine_targets(self) -> tuple[dict[str, str], set[str]]:
+        """Resources for generated requests to hit: (ids by kind, kinds writes may touch).
+
+        Normally a task, its worker and an artifact made for generation alone (it may break them freely);
+        under --read-only the resources the lists show, for reads only.
+        """
+        if self.read_only:
+            return dict(self.owned().ids), set()
+        targets: dict[str, str] = {}
+        try:
+            task = self.create_task("generation target")
+            targets["task"] = str(task["id"])
+            worker = self.claim_worker(targets["task"])
+            targets["worker"] = str(worker["id"])
+            targets["artifact"] = str(self.create_artifact(targets["worker"])["id"])
+        except (WorkbenchError, KeyError):
+            pass  # fewer targets: generation still runs, with more 404s
+        writable = set(targets)
+        try:
+            targets.setdefault("workspace", self.workspace_id())
+            targets.setdefault("account", str(self.me()["id"]))
+        except (WorkbenchError, KeyError):
+            pass
+        return targets, writable
+
+    # ------------------------------------------------------------------ cleanup
+    def cleanup(self) -> Cleanup:
+        """Remove everything tracked, newest first within each kind; never raises."""
+        report = Cleanup()
+        with self._lock:
+            tracked = list(self._tracked)
+        has_session = bool(self.credentials.session_cookie)
+        for kind, rid, _extra in reversed(tracked):
+            if kind != "worker":
+                continue
+            self._try(
+                report,
+                f"worker {rid}",
+                "PATCH",
+                f"/api/workers/{rid}",
+                json_body={"status": "failed", "error": f"{self.tag} cleanup"},
+                ok=(200, 404, 409),
+            )
+        for kind, rid, extra in reversed(tracked):
+            if kind == "task":
+                self._try(report, f"task {rid}", "DELETE", f"/api/tasks/{rid}", params={"force": True})
+            elif kind == "schedule":
+                ws = extra.get("workspaceId")
+                self._try(report, f"schedule {rid}", "DELETE", f"/api/workspaces/{ws}/schedules/{rid}")
+        for kind, rid, _extra in reversed(tracked):
+            if kind not in ("account", "workspace"):
+                continue
+            what = f"{kind} {rid}"
+            if not has_session:
+                report.leftovers.append(f"{what} (deleting a {kind} needs --session-cookie)")
+                continue
+            self._try(report, what, "DELETE", f"/api/{kind}s/{rid}", auth=AUTH_SESSION)
+        with self._lock:
+            self._tracked.clear()
+        return report
+
+    def _try(
+        self,
+        report: Cleanup,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        ok: tuple[int, ...] = (200, 404),
+        auth: str = AUTH_KEY,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            exchange = self.send(method, path, auth=auth, **kwargs)
+        except Exception as exc:  # cleanup must go on whatever happens
+            report.leftovers.append(f"{what} ({type(exc).__name__}: {exc})")
+            return
+        if exchange.status in ok:
+            if method == "DELETE":
+                report.deleted.append(what)
+        else:
+            report.leftovers.append(f"{what} ({method} answered {exchange.describe(120)})")
+
+
+def _attempt(owned: Owned, kind: str, step: Any) -> None:
+    try:
+        owned.ids[kind] = step()
+    except WorkbenchError as exc:
+        owned.missing[kind] = str(exc)
+    except Exception as exc:  # a setup step must never take the run down
+        owned.missing[kind] = f"{type(exc).__name__}: {exc}"

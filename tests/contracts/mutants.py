@@ -1,0 +1,465 @@
+"""Broken variants of the mock, one contract rule broken each (schemathesis' `test/apps/catalog` idea).
+
+A mutant never touches `mockserver/`: it either wraps the app in an ASGI middleware that rewrites one kind of
+request or answer (`Rewrite`), or monkeypatches one domain function for the duration of a test (`Patch`).
+Each names the rule that must catch it, the operation the report must name, and the narrow run that does.
+
+    app = mutant.apply(create_app(...), monkeypatch)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from contracts.target import Target
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Req:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Resp:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=lambda: {"content-type": "application/json"})
+
+    @classmethod
+    def json(cls, status: int, payload: Any) -> Resp:
+        return cls(status, json.dumps(payload).encode())
+
+
+Before = Callable[[Req, "Keys"], Req | Resp]
+After = Callable[[Req, Resp, "Keys"], Resp]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """What a mutant may need to impersonate the owner: the first account's key and session."""
+
+    owner_key: str
+    owner_session: str | None = None
+
+
+class _Middleware:
+    def __init__(self, app: ASGIApp, keys: Keys, before: Before | None, after: After | None) -> None:
+        self.app, self.keys, self.before, self.after = app, keys, before, after
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # the wrapped app runs its own lifespan once (started in `apply`)
+            while True:
+                message = await receive()
+                kind = message["type"].rsplit(".", 1)[-1]
+                await send({"type": f"lifespan.{kind}.complete"})
+                if kind == "shutdown":
+                    return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        req = Req(scope["method"], scope["path"], headers, body)
+        outcome = self.before(req, self.keys) if self.before else req
+        if isinstance(outcome, Resp):
+            await _send(send, outcome)
+            return
+        req = outcome
+        scope = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in req.headers.items()]}
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": req.body, "more_body": False}
+
+        status, out_headers, chunks = 500, {}, []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, out_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                out_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, replay, capture)
+        resp = Resp(status, b"".join(chunks), out_headers)
+        if self.after:
+            resp = self.after(req, resp, self.keys)
+        await _send(send, resp)
+
+
+async def _send(send: Any, resp: Resp) -> None:
+    headers = {k: v for k, v in resp.headers.items() if k != "content-length"}
+    headers["content-length"] = str(len(resp.body))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": resp.status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        }
+    )
+    await send({"type": "http.response.body", "body": resp.body})
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One planted bug: `apply` returns the broken app; `rule`/`operation` must show up in the report."""
+
+    name: str
+    rule: str
+    operation: str
+    suites: tuple[str, ...]
+    operations: tuple[str, ...] | None = None
+
+    def apply(self, app: ASGIApp, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Rewrite(Mutant):
+    """Wraps the app: `before` may change the request or answer instead; `after` may change the answer."""
+
+    before: Before | None = None
+    after: After | None = None
+
+    def apply(self, app: ASGIApp, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
+        Target.of(app).new_session()  # one lifespan for the real app, whoever reaches it first
+        return _Middleware(app, keys, self.before, self.after)
+
+
+@dataclass(frozen=True)
+class Patch(Mutant):
+    """Replaces each `module:attribute` (or `module:Class.attribute`) by `replacement(original)` for the test."""
+
+    patches: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
+
+    def apply(self, app: ASGIApp, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
+        for target, replacement in self.patches:
+            module_name, _, attr_path = target.partition(":")
+            owner: Any = importlib.import_module(module_name)
+            *parents, attr = attr_path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            monkeypatch.setattr(owner, attr, replacement(getattr(owner, attr)))
+        return app
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _is(method: str, pattern: str) -> Callable[[Req], bool]:
+    rx = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", pattern) + "$")
+    return lambda req: req.method == method and bool(rx.match(req.path))
+
+
+def _as_owner(req: Req, keys: Keys) -> Req:
+    return Req(req.method, req.path, {**req.headers, "authorization": f"Bearer {keys.owner_key}"}, req.body)
+
+
+def _without_error_field(body: bytes) -> bytes:
+    payload = json.loads(body)
+    payload["message"] = payload.pop("error")
+    return json.dumps(payload).encode()
+
+
+def _bearer_of(req: Req) -> str | None:
+    value = req.headers.get("authorization", "")
+    return value[len("Bearer ") :] if value.startswith("Bearer ") else None
+
+
+# ------------------------------------------------------------------------------------------ the catalog
+def _skip_auth_on_list_tasks(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/tasks")(req) and "authorization" not in req.headers:
+        return _as_owner(req, keys)
+    return req
+
+
+def _lowercase_bearer_accepted(req: Req, keys: Keys) -> Req | Resp:
+    value = req.headers.get("authorization", "")
+    if value.startswith("bearer "):
+        return Req(req.method, req.path, {**req.headers, "authorization": "Bearer " + value[7:]}, req.body)
+    return req
+
+
+def _key_on_session_route(req: Req, keys: Keys) -> Req | Resp:
+    owner_key = _bearer_of(req) == keys.owner_key
+    if _is("GET", "/api/accounts")(req) and owner_key and "cookie" not in req.headers and keys.owner_session:
+        return Req(
+            req.method, req.path, {**req.headers, "cookie": f"authjs.session-token={keys.owner_session}"}, req.body
+        )
+    return req
+
+
+def _undocumented_teapot(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/workers/active")(req) and req.headers.get("authorization"):
+        return Resp.json(418, {"error": "I'm a teapot"})
+    return req
+
+
+def _crash_on_invalid_json(req: Req, keys: Keys) -> Req | Resp:
+    if _is("POST", "/api/tasks")(req) and req.headers.get("authorization"):
+        try:
+            json.loads(req.body or b"null")
+        except ValueError:
+            return Resp(500, b"Internal Server Error", {"content-type": "text/plain"})
+    return req
+
+
+def _drop_error_field_on_task_404(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("GET", "/api/tasks/{id}")(req) and resp.status == 404:
+        return Resp(404, _without_error_field(resp.body), resp.headers)
+    return resp
+
+
+def _me_without_level(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("GET", "/api/accounts/me")(req) and resp.status == 200:
+        payload = json.loads(resp.body)
+        payload.pop("level", None)
+        return Resp(200, json.dumps(payload).encode(), resp.headers)
+    return resp
+
+
+def _dev_null_account(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/accounts/{id}")(req) and req.path != "/api/accounts/me":
+        return Resp.json(200, {"account": None})
+    return req
+
+
+def _dev_key_accepted(req: Req, keys: Keys) -> Req | Resp:
+    if _bearer_of(req) == "bld_dev_key_123":
+        return _as_owner(req, keys)
+    return req
+
+
+def _dev_task_ids(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("POST", "/api/tasks")(req) and resp.status == 200:
+        payload = json.loads(resp.body)
+        payload["id"] = "dev-task"
+        return Resp(200, json.dumps(payload).encode(), resp.headers)
+    return resp
+
+
+def _other_team_lists_owner_tasks(req: Req, keys: Keys) -> Req | Resp:
+    bearer = _bearer_of(req)
+    if _is("GET", "/api/tasks")(req) and bearer and bearer != keys.owner_key:
+        return _as_owner(req, keys)
+    return req
+
+
+class _RefuseButApply:
+    """PATCH /api/workers/{id} by another key: applied as the owner, answered 403 (the check runs too late)."""
+
+    def before(self, req: Req, keys: Keys) -> Req | Resp:
+        bearer = _bearer_of(req)
+        if _is("PATCH", "/api/workers/{id}")(req) and bearer and bearer != keys.owner_key:
+            req = _as_owner(req, keys)
+            req.headers["x-mutant-refuse"] = "1"
+        return req
+
+    def after(self, req: Req, resp: Resp, keys: Keys) -> Resp:
+        if req.headers.get("x-mutant-refuse"):
+            return Resp.json(403, {"error": "Forbidden"})
+        return resp
+
+
+def _worker_for_without_ownership(original: Any) -> Any:
+    def worker_for(store: Any, principal: Any, worker_id: Any) -> Any:
+        worker = store.get("workers", worker_id)
+        if worker is None:
+            return original(store, principal, worker_id)
+        return worker
+
+    return worker_for
+
+
+def _task_for_without_team(original: Any) -> Any:
+    def task_for(store: Any, principal: Any, task_id: Any) -> Any:
+        task = store.get("tasks", task_id)
+        workspace = store.get("workspaces", task["workspaceId"]) if task else None
+        if task is None or workspace is None:
+            return original(store, principal, task_id)
+        return task, workspace
+
+    return task_for
+
+
+def _no_terminal_guard(original: Any) -> Any:
+    def check(self: Any, worker: Any, task: Any, status: Any) -> None:
+        return None
+
+    return check
+
+
+def _any_worker_transition(original: Any) -> Any:
+    return lambda current, new: None
+
+
+def _walk_ignoring_claims(original: Any) -> Any:
+    def walk(self: Any, workspaces: Any, task_id: Any) -> Iterator[Any]:
+        if task_id is not None:
+            task = self.store.get("tasks", task_id)
+            if task is not None:  # no "still pending, no live worker" condition
+                yield task
+            return
+        yield from original(self, workspaces, task_id)
+
+    return walk
+
+
+def _max_tasks_ignored(original: Any) -> Any:
+    return lambda body: 100
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Rewrite(
+        "skips-auth",
+        "auth.no-credentials",
+        "GET /api/tasks",
+        ("auth",),
+        ("listTasks",),
+        before=_skip_auth_on_list_tasks,
+    ),
+    Rewrite(
+        "lowercase-bearer",
+        "auth.wrong-scheme",
+        "GET /api/workers/mine",
+        ("auth",),
+        ("listMyWorkers",),
+        before=_lowercase_bearer_accepted,
+    ),
+    Rewrite(
+        "key-on-session-route",
+        "auth.key-on-session-route",
+        "GET /api/accounts",
+        ("auth",),
+        ("listAccounts",),
+        before=_key_on_session_route,
+    ),
+    Patch(
+        "worker-readable-by-other",
+        "ownership.worker-403",
+        "GET /api/workers/{id}",
+        ("ownership",),
+        ("getWorker",),
+        patches=(("mockserver.domain.access:worker_for", _worker_for_without_ownership),),
+    ),
+    Patch(
+        "task-of-other-team-visible",
+        "ownership.task-404",
+        "GET /api/tasks/{id}",
+        ("ownership",),
+        ("getTask",),
+        patches=(("mockserver.domain.access:task_for", _task_for_without_team),),
+    ),
+    Rewrite(
+        "other-team-lists-tasks",
+        "ownership.list-hidden",
+        "GET /api/tasks",
+        ("ownership",),
+        ("GET /api/tasks",),
+        before=_other_team_lists_owner_tasks,
+    ),
+    Rewrite(
+        "refuses-but-applies",
+        "ownership.worker-unchanged",
+        "PATCH /api/workers/{id}",
+        ("ownership",),
+        ("updateWorker",),
+        before=_RefuseButApply().before,
+        after=_RefuseButApply().after,
+    ),
+    Rewrite(
+        "error-body-without-error",
+        "status.error-body",
+        "GET /api/tasks/{id}",
+        ("status",),
+        ("getTask",),
+        after=_drop_error_field_on_task_404,
+    ),
+    Rewrite(
+        "undocumented-status",
+        "status.documented",
+        "GET /api/workers/active",
+        ("status",),
+        ("listActiveWorkers",),
+        before=_undocumented_teapot,
+    ),
+    Rewrite(
+        "500-on-invalid-json",
+        "status.invalid-json",
+        "POST /api/tasks",
+        ("status",),
+        ("createTask",),
+        before=_crash_on_invalid_json,
+    ),
+    Rewrite(
+        "response-schema-violated",
+        "schemas.response-body",
+        "GET /api/accounts/me",
+        ("schemas",),
+        ("getMe",),
+        after=_me_without_level,
+    ),
+    Patch(
+        "patch-after-terminal-accepted",
+        "lifecycle.terminal-409",
+        "PATCH /api/workers/{id}",
+        ("lifecycle",),
+        patches=(
+            ("mockserver.domain._workers:WorkerOps._check_reactivation", _no_terminal_guard),
+            ("mockserver.domain.lifecycle:check_worker_transition", _any_worker_transition),
+        ),
+    ),
+    Patch(
+        "task-handed-to-two-claimers",
+        "lifecycle.double-claim",
+        "POST /api/workers/claim",
+        ("lifecycle",),
+        patches=(("mockserver.domain.claims:_Candidates.walk", _walk_ignoring_claims),),
+    ),
+    Patch(
+        "max-tasks-ignored",
+        "lifecycle.max-tasks",
+        "POST /api/workers/claim",
+        ("lifecycle",),
+        patches=(("mockserver.domain.claims:_max_tasks", _max_tasks_ignored),),
+    ),
+    Rewrite(
+        "devmode-null-account",
+        "devmode.null-for-missing",
+        "GET /api/accounts/{id}",
+        ("devmode",),
+        before=_dev_null_account,
+    ),
+    Rewrite(
+        "devmode-key-accepted",
+        "devmode.dev-key-accepted",
+        "GET /api/accounts/me",
+        ("devmode",),
+        before=_dev_key_accepted,
+    ),
+    Rewrite("devmode-task-ids", "devmode.non-uuid-id", "POST /api/tasks", ("devmode",), after=_dev_task_ids),
+)
+
+BY_NAME: Mapping[str, Mutant] = {m.name: m for m in MUTANTS}

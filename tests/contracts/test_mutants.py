@@ -1,0 +1,59 @@
+"""Every contract rule has a broken server that proves it fires, and passes on the clean mock.
+
+For each mutant (tests/contracts/mutants.py) the same narrow run goes against the clean mock and against the
+mock with the planted bug: the clean run has no finding for the rule, the broken run reports the rule on the
+operation that breaks it — with a masked curl and a fix hint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import contracts
+from tests.contracts.conftest import FAST
+from tests.contracts.mutants import MUTANTS, Keys, Mutant
+
+
+def _options(mutant: Mutant) -> contracts.RunOptions:
+    return dataclasses.replace(FAST, suites=mutant.suites, operations=mutant.operations)
+
+
+def _findings(result: contracts.RunResult, rule: str) -> list[contracts.ContractFailure]:
+    return [f for f in result.failures if f.rule == rule]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_the_clean_mock_passes_the_check_that_catches(
+    mutant: Mutant, make_app: Callable[[], Any], credentials_for: Callable[[Any], contracts.Credentials]
+) -> None:
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=_options(mutant))
+    assert not result.failures, "\n\n".join(str(f) for f in result.failures)
+    checked = [c for s in result.suites for c in s.checks if c.rule == mutant.rule and c.operation == mutant.operation]
+    assert checked and checked[0].runs > 0, f"{mutant.rule} never ran on {mutant.operation}"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_the_broken_mock_fails_with_the_rule_and_operation(
+    mutant: Mutant,
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    mutant_keys: Callable[[contracts.Credentials], Keys],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    credentials = credentials_for(app)
+    broken = mutant.apply(app, mutant_keys(credentials), monkeypatch)
+    result = contracts.run(broken, credentials, options=_options(mutant))
+    assert result.exit_code == 1
+    found = _findings(result, mutant.rule)
+    assert found, f"expected {mutant.rule}; got " + ", ".join(f"{f.rule} {f.operation}" for f in result.failures)
+    assert mutant.operation in {f.operation for f in found}
+    failure = next(f for f in found if f.operation == mutant.operation)
+    assert failure.hint and failure.expected and failure.actual
+    if failure.request:
+        assert credentials.key not in failure.request  # secrets are masked
