@@ -1,0 +1,98 @@
+"""`create_app`: the Litestar app of the mock, derived from openapi.yaml.
+
+For each path of the spec there is **one** route carrying all of the path's methods (so Litestar's OPTIONS and
+405 answers list the right `Allow`; toolchain P5), with every path parameter typed `str` (so a malformed id
+reaches validation and gets a 400 instead of a route miss). A request is handled by its operation's `Plan`
+(see dispatch.py). The realtime package adds the Pusher websocket and HTTP API and `/__mock/events[/stream]`;
+the app also serves the spec itself at `GET /openapi.yaml`. Litestar's own schema generation is off.
+
+    app = create_app(MockSettings(strict=True))
+    app.state.mock        # the MockContext: api, hub, clock, faults, request log
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Litestar, Request, Response, get, route
+from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
+
+from contracts.spec import Spec, load_spec
+from mockserver.http.context import MockContext
+from mockserver.http.control import control_handlers
+from mockserver.http.dispatch import Plan
+from mockserver.http.errors import EXCEPTION_HANDLERS
+from mockserver.http.requestlog import Front
+from mockserver.http.routes import Handler, load_all
+from mockserver.realtime import realtime_handlers
+from mockserver.settings import MockSettings
+
+__all__ = ("create_app",)
+
+CONTROL_PREFIX = "/__mock"
+_PARAM = re.compile(r"\{([^}:]+)\}")
+
+
+def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any] | None = None) -> Litestar:
+    """The mock as an ASGI app. `world` replaces the scenario's fixture world (tests)."""
+    settings = settings or MockSettings()
+    spec = load_spec()
+    ctx = MockContext(settings, spec, world)
+
+    realtime = [
+        handler
+        for handler in realtime_handlers(ctx.hub, ctx.hub.config)
+        if settings.control_api or not any(p.startswith(CONTROL_PREFIX) for p in handler.paths)
+    ]
+    served_elsewhere = {path for handler in realtime for path in handler.paths}
+    handlers: dict[str, Handler] = {**load_all(), **(control_handlers(ctx) if settings.control_api else {})}
+
+    @get("/openapi.yaml", media_type="application/yaml", include_in_schema=False, sync_to_thread=False)
+    def openapi_yaml() -> bytes:
+        return spec.text
+
+    route_handlers: list[BaseRouteHandler] = [openapi_yaml, *realtime, *_spec_routes(spec, ctx, handlers, served_elsewhere)]
+    app = Litestar(
+        route_handlers=route_handlers,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=None,
+        logging_config=None,  # an app built in a test must not reconfigure the process's logging
+        state=State({"mock": ctx}),
+        on_shutdown=[lambda: ctx.hub.close_all()],
+        request_max_body_size=settings.max_body_bytes,
+    )
+    # in front of the router (so also for route misses): fault injection and the request log
+    app.asgi_handler = Front(app.asgi_handler, ctx.faults, ctx.requests, ctx.clock.iso)
+    return app
+
+
+def _spec_routes(spec: Spec, ctx: MockContext, handlers: Mapping[str, Handler], skip: set[str]) -> list[BaseRouteHandler]:
+    by_path: dict[str, dict[str, Plan]] = {}
+    missing: list[str] = []
+    for op in spec.operations.values():
+        if op.path in skip or (op.is_mock_only and not ctx.settings.control_api):
+            continue
+        handler = handlers.get(op.operation_id)
+        if handler is None:
+            missing.append(op.operation_id)
+            continue
+        by_path.setdefault(op.path, {})[op.method] = Plan.build(spec, op, handler)
+    if missing:
+        raise RuntimeError(f"no handler for operation(s) {', '.join(sorted(missing))}: register them with @handles")
+    return [_path_route(path, plans, ctx) for path, plans in by_path.items()]
+
+
+def _path_route(path: str, plans: dict[str, Plan], ctx: MockContext) -> BaseRouteHandler:
+    async def endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
+        return await plans[request.method].run(request, ctx)
+
+    return route(
+        _PARAM.sub(r"{\1:str}", path),
+        http_method=sorted(plans),
+        status_code=200,  # a DELETE would default to 204, which forbids a body; each Response sets its own
+        name=path,
+        include_in_schema=False,
+    )(endpoint)
