@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema_rs
 import yaml
@@ -258,8 +259,8 @@ class Spec:
         """A cached fast validator for the schema at `ref` (`#/components/schemas/Task`, or any pointer)."""
         cached = self._checks.get(ref)
         if cached is None:
-            # `{` and `}` (from path templates in pointers) are not legal in a URI reference
-            uri_ref = ref.replace("{", "%7B").replace("}", "%7D")
+            # characters a URI fragment cannot hold (the `{}` of path templates) are percent-encoded
+            uri_ref = quote(ref, safe="#/~!$&'()*+,;=:@")
             validator = jsonschema_rs.validator_for(
                 {"$ref": SPEC_URI + uri_ref}, registry=self._registry, validate_formats=True
             )

@@ -27,7 +27,6 @@ from http import HTTPStatus
 from typing import Any
 
 from contracts.spec import Operation, Spec
-from mockserver.http.validation import check_at
 
 __all__ = ("Forced", "Preferences", "parse_prefer")
 
@@ -74,7 +73,7 @@ class Preferences:
             named = {name: spec.deref(ex).get("value") for name, ex in (media.get("examples") or {}).items()}
             for name, value in named.items():
                 by_example.setdefault(name, (status, value))
-            check = check_at(spec, op.responses[status_text]) if op.responses.get(status_text) else None
+            check = spec.check(op.responses[status_text]) if op.responses.get(status_text) else None
             for candidate in _candidates(spec, media, named, status, op):
                 if check is None or check.is_valid(candidate):
                     by_code[status] = candidate

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.spec import Operation, SchemaCheck, Spec
-from mockserver.http.validation import check_at, schema_message
+from mockserver.http.validation import schema_message
 
 __all__ = ("EventRules", "ResponseRules")
 
@@ -27,7 +27,7 @@ class ResponseRules:
 
     @classmethod
     def build(cls, spec: Spec, op: Operation) -> ResponseRules:
-        checks = {int(s): (check_at(spec, ptr) if ptr else None) for s, ptr in op.responses.items() if s.isdigit()}
+        checks = {int(s): (spec.check(ptr) if ptr else None) for s, ptr in op.responses.items() if s.isdigit()}
         return cls(f"{op.operation_id} ({op.label})", checks)
 
     def problem(self, status: int, body: Any) -> str | None:

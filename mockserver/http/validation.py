@@ -13,14 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
 from contracts.spec import Operation, SchemaCheck, Spec, pointer
 from mockserver.http.errors import RequestRejected
 
-__all__ = ("ParamRule", "RequestRules", "check_at", "schema_message")
+__all__ = ("ParamRule", "RequestRules", "schema_message")
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
@@ -28,12 +27,6 @@ _BOOLEANS = {"true": True, "false": False}
 _DECODER = msgspec.json.Decoder()
 MAX_DEPTH = 100  # nesting of a JSON body; no request of the API comes close
 TOO_DEEP = f"Malformed JSON body: nested deeper than {MAX_DEPTH} levels"
-
-
-def check_at(spec: Spec, ref: str) -> SchemaCheck:
-    """`spec.check(ref)` for any pointer: characters a URI fragment cannot hold (the `{}` of path templates)
-    are percent-encoded first, or the validator refuses the reference."""
-    return spec.check(quote(ref, safe="#/~!$&'()*+,;=:@"))
 
 
 def schema_message(check: SchemaCheck, instance: Any, field: str | None = None) -> str | None:
@@ -93,7 +86,7 @@ class RequestRules:
     def build(cls, spec: Spec, op: Operation) -> RequestRules:
         def rule(param: Mapping[str, Any]) -> ParamRule:
             schema = spec.deref(param.get("schema", {}))
-            check = check_at(spec, _param_schema_pointer(spec, op, param))
+            check = spec.check(_param_schema_pointer(spec, op, param))
             return ParamRule(param["name"], bool(param.get("required")), _coercer(schema), check)
 
         path = tuple(rule(p) for p in op.path_params())
@@ -102,7 +95,7 @@ class RequestRules:
         return cls(
             path_params=path,
             query_params=query,
-            body_check=check_at(spec, op.body_pointer) if op.body_pointer else None,
+            body_check=spec.check(op.body_pointer) if op.body_pointer else None,
             body_required=op.body_required,
             media_types=frozenset(m.lower() for m in op.body_media_types),
             status_unsupported_media=415 if 415 in statuses else 400,

@@ -105,10 +105,10 @@ def test_a_streamed_body_over_the_limit_is_413(small_limit_client: Any, admin: d
     assert (response.status_code, response.json()) == (413, {"error": "Request body is larger than 64 bytes"})
 
 
-def test_the_limit_answers_400_where_413_is_not_documented(small_limit_client: Any) -> None:
-    # POST /__mock/reset documents 400 but not 413: the mock never sends an undocumented status
+def test_the_control_api_answers_413_too(small_limit_client: Any) -> None:
+    # the mock sends 413 only where the spec documents it; the control API's bodies document it as well
     response = small_limit_client.post("/__mock/reset", json={"scenario": "default" + " " * 100})
-    assert response.status_code == 400
+    assert response.status_code == 413
 
 
 @pytest.mark.parametrize(
