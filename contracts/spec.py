@@ -260,7 +260,7 @@ class Spec:
         cached = self._checks.get(ref)
         if cached is None:
             # characters a URI fragment cannot hold (the `{}` of path templates) are percent-encoded
-            uri_ref = quote(ref, safe="#/~!$&'()*+,;=:@")
+            uri_ref = quote(ref, safe="#/~!$&'()*+,;=:@%")
             validator = jsonschema_rs.validator_for(
                 {"$ref": SPEC_URI + uri_ref}, registry=self._registry, validate_formats=True
             )

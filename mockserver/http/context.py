@@ -61,6 +61,8 @@ class MockContext:
                 pusher_channel_prefix=settings.channel_prefix,
             ),
         )
+        if self.api.store.resumes:
+            self._resume_clock()
 
     def reset(self, scenario: str | None = None, seed: int | None = None) -> None:
         """Load a scenario's world (default: the current one), restart the ids and put the clock back at the
@@ -82,6 +84,27 @@ class MockContext:
         epoch = (self.world.get("meta") or {}).get("epoch")
         if epoch:
             self.clock.freeze(parse_iso(str(epoch)))
+            self.clock.unfreeze()
+
+    def _resume_clock(self) -> None:
+        """A restarted mock on a state file goes on from the latest moment that state records, so time never
+        runs backwards across a restart (creation order, leases and stale-worker timing stay right)."""
+        if self.settings.frozen_clock is not None:
+            return
+        latest = max(
+            (
+                stamp
+                for rows in self.api.store.dump().values()
+                if isinstance(rows, list)
+                for row in rows
+                if isinstance(row, dict)
+                for key in ("updatedAt", "createdAt", "lastHeartbeatAt")
+                if isinstance(stamp := row.get(key), str)
+            ),
+            default=None,
+        )
+        if latest and parse_iso(latest) > self.clock.now():
+            self.clock.freeze(parse_iso(latest))
             self.clock.unfreeze()
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:

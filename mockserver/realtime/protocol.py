@@ -128,7 +128,7 @@ def decode_client_frame(text: str | bytes) -> ClientFrame:
             raise ProtocolError(CloseCode.INVALID_MESSAGE, "frames must be UTF-8 JSON text") from None
     try:
         raw = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ProtocolError(
             CloseCode.INVALID_MESSAGE, 'frame is not JSON; send {"event": ..., "data": ..., "channel"?: ...}'
         ) from None
@@ -145,7 +145,7 @@ def decode_client_frame(text: str | bytes) -> ClientFrame:
     data = raw.get("data")
     # pusher-js sends objects; other clients send JSON strings: accept both
     if isinstance(data, str) and data[:1] in ("{", "["):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             data = json.loads(data)
     return ClientFrame(event=event, channel=channel, data=data)
 

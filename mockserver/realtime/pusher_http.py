@@ -125,7 +125,7 @@ async def _signed_body(request: Request[Any, Any, Any], app_id: str, config: Rea
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _BadRequest("Request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise _BadRequest("Request body must be a JSON object")
@@ -246,7 +246,7 @@ async def _auth_params(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             value = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deep enough to exhaust the parser is malformed too
             raise _BadRequest("Request body is not valid JSON") from None
         if not isinstance(value, dict):
             raise _BadRequest("Request body must be a JSON object")
