@@ -63,6 +63,14 @@ class StateFile:
             db.executemany("INSERT INTO records (tbl, key, body) VALUES (?, ?, ?)", rows),
         ))
 
+    def bump(self, name: str) -> int:
+        """Add one to the counter `name` of the meta table (gone again after `rewrite`) and return it."""
+        row = self._db.execute("SELECT body FROM meta WHERE name = ?", (name,)).fetchone()
+        value = (int(json.loads(row[0])) if row else 0) + 1
+        self._transaction(lambda db: db.execute("INSERT OR REPLACE INTO meta (name, body) VALUES (?, ?)",
+                                                (name, json.dumps(value))))
+        return value
+
     def close(self) -> None:
         self._db.close()
 

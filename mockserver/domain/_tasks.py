@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +24,7 @@ from mockserver.domain.lifecycle import (
     move_task,
 )
 from mockserver.domain.records import new_task, task_view
-from mockserver.domain.runtime import parse_iso, to_iso
+from mockserver.domain.runtime import micros, to_iso
 from mockserver.domain.store import Record
 
 __all__ = ("TaskOps",)
@@ -43,20 +46,14 @@ class TaskOps(Ops):
             workspaces = access.visible_workspaces(self.store, principal)
             if workspace_id is not None:
                 workspaces = [ws for ws in workspaces if ws["id"] == workspace_id]
-            tasks = [t for ws in workspaces for t in self.store.find("tasks", "workspace", str(ws["id"]))]
-            if status == "active":
-                tasks = [t for t in tasks if t["status"] not in TERMINAL_TASK_STATUSES]
-            elif status is not None:
-                tasks = [t for t in tasks if t["status"] == status]
+            workspace_ids = [str(ws["id"]) for ws in workspaces]
             if limit is not None:
-                return self._page(tasks, limit, offset or 0)
-            if status is None:
-                since = self.clock.now() - RECENT
-                tasks = [t for t in tasks if t["status"] not in TERMINAL_TASK_STATUSES
-                         or (t["status"] in ("completed", "failed") and parse_iso(str(t["updatedAt"])) >= since)]
-            tasks.sort(key=lambda t: (parse_iso(str(t["createdAt"])), str(t["id"])), reverse=True)
+                return self._page(workspace_ids, status, limit, offset or 0)
+            # without a status: the non-terminal tasks and those completed or failed in the last 24 h
+            since = micros(self.clock.now() - RECENT) if status is None else None
+            tasks = [self.store.get("tasks", task_id) for task_id in self._newest(workspace_ids, status, since)]
             by_id = {str(ws["id"]): ws for ws in workspaces}
-            items = [{**self._out(t), "workspace": _ref(by_id[str(t["workspaceId"])])} for t in tasks[:LIST_LIMIT]]
+            items = self._out([{**t, "workspace": _ref(by_id[str(t["workspaceId"])])} for t in tasks])
             out: dict[str, Any] = {"tasks": items}
             if principal.is_key:
                 out["budgetWindows"] = {
@@ -65,19 +62,66 @@ class TaskOps(Ops):
                 }
             return out
 
-    def _page(self, tasks: list[Record], limit: int, offset: int) -> dict[str, Any]:
+    def _newest(self, workspace_ids: list[str], status: str | None, since: int | None) -> list[str]:
+        """Ids of the newest (createdAt, then id, descending) LIST_LIMIT tasks in the workspaces with `status`;
+        with `since` (µs): the non-terminal ones and those completed or failed at or after it.
+
+        Reads the store's per-status age lists: a merge of sorted lists, not a sort of every task."""
+        wanted = _wanted(status)
+        lists: list[Iterable[tuple[int, str]]] = []
+        finished: list[tuple[int, str]] = []
+        for workspace_id in workspace_ids:
+            for task_status, entries in self.store.task_ages(workspace_id).items():
+                if (task_status not in TERMINAL_TASK_STATUSES) if since is not None else wanted(task_status):
+                    lists.append(entries)
+            if since is not None:
+                finishes = self.store.task_finishes(workspace_id)
+                for task_status in ("completed", "failed"):
+                    entries = finishes.get(task_status) or []
+                    finished.extend((created, task_id) for _updated, created, task_id
+                                    in entries[bisect.bisect_left(entries, (since,)):])
+        if finished:
+            finished.sort()
+            lists.append(finished)
+        newest = heapq.merge(*(reversed(entries) for entries in lists), reverse=True)
+        return [task_id for _created, task_id in itertools.islice(newest, LIST_LIMIT)]
+
+    def _page(self, workspace_ids: list[str], status: str | None, limit: int, offset: int) -> dict[str, Any]:
+        """Tasks ordered by (pending, assigned, in_progress, the rest), then priority desc, createdAt, id.
+
+        Reads the store's per-status rank lists: counts are their lengths, and a page merges only what it shows."""
         if not 1 <= limit <= LIST_LIMIT or offset < 0:
             raise BadRequest(f"limit must be between 1 and {LIST_LIMIT}, offset at least 0")
-        ordered = sorted(tasks, key=lambda t: (_PAGE_ORDER.get(str(t["status"]), 3), -int(t.get("priority") or 0),
-                                               parse_iso(str(t["createdAt"])), str(t["id"])))
-        page = ordered[offset:offset + limit]
+        wanted = _wanted(status)
+        groups: list[list[list[tuple[int, int, str]]]] = [[] for _ in range(len(_PAGE_ORDER) + 1)]
+        total = pending = 0
+        for workspace_id in workspace_ids:
+            for task_status, entries in self.store.task_ranks(workspace_id).items():
+                if wanted(task_status):
+                    groups[_PAGE_ORDER.get(str(task_status), len(_PAGE_ORDER))].append(entries)
+                    total += len(entries)
+                    if task_status == "pending":
+                        pending += len(entries)
+        ids: list[str] = []
+        skip = offset
+        for lists in groups:
+            size = sum(len(entries) for entries in lists)
+            if skip >= size:
+                skip -= size
+                continue
+            merged = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+            ids.extend(task_id for _rank, _created, task_id in itertools.islice(merged, skip, skip + limit - len(ids)))
+            skip = 0
+            if len(ids) >= limit:
+                break
+        page = [self.store.get("tasks", task_id) for task_id in ids]
         return {
             "tasks": [{"id": t["id"], "workspaceId": t["workspaceId"], "title": t["title"], "status": t["status"],
                        "priority": t.get("priority", 0), "category": t.get("category"),
                        "descriptionPreview": (t.get("description") or "")[:150] or None} for t in page],
-            "total": len(ordered),
-            "pendingCount": sum(1 for t in ordered if t["status"] == "pending"),
-            "hasMore": offset + len(page) < len(ordered),
+            "total": total,
+            "pendingCount": pending,
+            "hasMore": offset + len(page) < total,
         }
 
     def get_task(self, principal: Principal, task_id: str, include: str | None = None) -> dict[str, Any]:
@@ -234,6 +278,15 @@ class TaskOps(Ops):
                 raise BadRequest("Cannot delete a task with a live worker; pass force=true")
             self._purge_task(task_id)
             return {"success": True}
+
+
+def _wanted(status: str | None) -> Callable[[Any], bool]:
+    """The `status` filter of the task list: any, `active` (not terminal), or one status."""
+    if status is None:
+        return lambda _status: True
+    if status == "active":
+        return lambda task_status: task_status not in TERMINAL_TASK_STATUSES
+    return lambda task_status: task_status == status
 
 
 def _ref(workspace: Record) -> dict[str, Any]:

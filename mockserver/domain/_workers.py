@@ -23,7 +23,7 @@ from mockserver.domain.lifecycle import (
     worker_event,
     worker_event_name,
 )
-from mockserver.domain.records import decimal_str, worker_view, workspace_view
+from mockserver.domain.records import decimal_str, public_workspace, worker_view
 from mockserver.domain.store import Record
 
 __all__ = ("WorkerOps", "result_of")
@@ -51,8 +51,8 @@ class WorkerOps(Ops):
             worker = access.worker_for(self.store, principal, worker_id)
             task = self.store.get("tasks", worker["taskId"])
             workspace = self.store.get("workspaces", worker["workspaceId"])
-            return {**worker_view(worker), "task": self._out(task),
-                    "workspace": workspace_view(workspace) if workspace else None}
+            # one copy of the whole body (the parts share nothing with each other)
+            return self._out({**worker, "task": task, "workspace": public_workspace(workspace) if workspace else None})
 
     def list_my_workers(self, principal: Principal, statuses: list[str] | None = None) -> dict[str, Any]:
         wanted = {check_worker_status(s) for s in statuses} if statuses else None

@@ -17,12 +17,14 @@ mission/budget/path deferrals, so `all_candidates_deferred` and `race_lost` neve
 cap remains a gate of POST /tasks/{id}/start (422 workspace_cap_reached).
 
 Everything runs inside the caller's store transaction, so two claimers never get the same task.
-Candidates come from the per-workspace pending index; nothing scans the whole store.
+Candidates come from the per-workspace claim queue of the store (pending tasks bucketed by requiredCapabilities and
+runnerPreference; a future startAt or an unfinished dependency held back); nothing scans the whole store.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -39,7 +41,7 @@ from mockserver.domain.lifecycle import (
     move_task,
 )
 from mockserver.domain.records import new_worker, task_view
-from mockserver.domain.runtime import Clock, Ids, parse_iso, to_iso
+from mockserver.domain.runtime import Clock, Ids, micros, parse_iso, to_iso
 from mockserver.domain.store import Record, Store
 
 __all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "slugify")
@@ -115,25 +117,66 @@ def _check_limits(account: Mapping[str, Any], live: int) -> None:
 
 
 class _Candidates:
-    """Walks the pending index of the claimable workspaces, best first, applying the §3.7 query."""
+    """Walks the claim queue of the claimable workspaces, best first, applying the §3.7 query.
+
+    The store keeps each workspace's pending tasks in buckets by (requiredCapabilities, runnerPreference), without
+    those whose startAt is still ahead or whose dependencies have not finished: a claim merges only the buckets
+    this claimer can take, so it does not re-reject, on every call, the tasks it cannot take. `ok` still judges
+    every task it yields: the queue only leaves out what `ok` (or `fits`) would reject.
+    """
 
     def __init__(self, store: Store, account: Mapping[str, Any], runner: str, now: datetime,
-                 body: Mapping[str, Any]) -> None:
+                 body: Mapping[str, Any], capabilities: frozenset[str]) -> None:
         self.store, self.account, self.runner, self.now = store, account, runner, now
         self.skills = frozenset(str(s) for s in body.get("availableSkills") or [])
+        self.capabilities = capabilities
+        self.now_us = micros(now)
 
     def walk(self, workspaces: list[Record], task_id: str | None) -> Iterator[Record]:
+        """The claimable tasks whose requiredCapabilities this claimer has, best first."""
         if task_id is not None:
-            task = self.store.get("tasks", task_id)
-            ids = {str(ws["id"]) for ws in workspaces}
-            if task is not None and task["status"] == "pending" and task["workspaceId"] in ids and self.ok(task):
+            task = self._requested(workspaces, task_id)
+            if task is not None and self.ok(task) and self.fits(task):
                 yield task
             return
-        lists = [self.store.pending_entries(str(ws["id"])) for ws in workspaces]
+        lists = [entries for (caps, _preference), entries in self._buckets(workspaces)
+                 if caps is None or caps <= self.capabilities]
         for entry in heapq.merge(*lists):
             task = self.store.get("tasks", entry[2])
-            if task is not None and self.ok(task):
+            if task is not None and self.ok(task) and self.fits(task):
                 yield task
+
+    def mismatched(self, workspaces: list[Record], task_id: str | None) -> int:
+        """How many claimable tasks need a capability this claimer lacks (what an empty claim reports)."""
+        if task_id is not None:
+            task = self._requested(workspaces, task_id)
+            return int(task is not None and self.ok(task) and not self.fits(task))
+        count = 0
+        for (caps, _preference), entries in self._buckets(workspaces):
+            if caps is None or not caps <= self.capabilities:
+                for entry in entries:
+                    task = self.store.get("tasks", entry[2])
+                    if task is not None and self.ok(task) and not self.fits(task):
+                        count += 1
+        return count
+
+    def fits(self, task: Mapping[str, Any]) -> bool:
+        return set(task.get("requiredCapabilities") or []) <= self.capabilities
+
+    def _requested(self, workspaces: list[Record], task_id: str) -> Record | None:
+        task = self.store.get("tasks", task_id)
+        ids = {str(ws["id"]) for ws in workspaces}
+        if task is not None and task["status"] == "pending" and task["workspaceId"] in ids:
+            return task
+        return None
+
+    def _buckets(self, workspaces: list[Record]) -> Iterator[tuple[tuple[Any, Any], list[tuple[int, int, str]]]]:
+        """The due pending tasks' buckets whose runnerPreference this account fits (`ok` rejects the rest)."""
+        kind = self.account.get("type")
+        for ws in workspaces:
+            for bucket, entries in list(self.store.claim_queue(str(ws["id"]), self.now_us).items()):
+                if kind == "user" or bucket[1] in (None, "any", kind):
+                    yield bucket, entries
 
     def ok(self, task: Mapping[str, Any]) -> bool:
         if task.get("claimedBy") and task.get("expiresAt") and parse_iso(str(task["expiresAt"])) >= self.now:
@@ -199,16 +242,11 @@ def claim_tasks(store: Store, clock: Clock, ids: Ids, emit: Emit, view: Callable
     if not workspaces:
         return {"workers": [], "diagnostics": {"reason": "no_workspaces"}}
 
-    capabilities = derive_capabilities(body)
-    pending = 0
-    chosen: list[Record] = []
-    for task in _Candidates(store, account, runner, now, body).walk(workspaces, body.get("taskId")):
-        pending += 1
-        if set(task.get("requiredCapabilities") or []) <= capabilities:
-            chosen.append(task)
-            if len(chosen) >= slots:
-                break
+    candidates = _Candidates(store, account, runner, now, body, derive_capabilities(body))
+    chosen = list(itertools.islice(candidates.walk(workspaces, body.get("taskId")), slots))
     if not chosen:
+        # every claimable task lacks a capability (capability_mismatch), or there is none (no_pending_tasks)
+        pending = candidates.mismatched(workspaces, body.get("taskId"))
         if pending == 0:
             return {"workers": [], "diagnostics": {"reason": "no_pending_tasks", "availableSlots": slots}}
         return {"workers": [], "diagnostics": {"reason": "capability_mismatch", "pendingTasks": pending,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.domain.errors import BadRequest, Conflict
 from mockserver.domain.events import worker_channel, workspace_channel
-from mockserver.domain.runtime import parse_iso, to_iso
+from mockserver.domain.runtime import micros, parse_iso, to_iso
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -210,6 +210,13 @@ def expire_stale_workers(store: Store, now: datetime, emit: Emit, view: Callable
     """Fail live workers that stopped reporting (running/starting 15 min, idle 5 min, or any live worker of an
     account silent for 150 min) and requeue their tasks. `view` renders a task for `task:assigned`."""
     if account_id is not None:
+        # the store keeps each live worker's earliest possible expiry: on most claims none has passed
+        overdue = [store.get("workers", wid) for wid in store.overdue_workers(account_id, micros(now))]
+        if not overdue:
+            return 0
+        if not any(w is not None and str(w["status"]) in STALE_AFTER for w in overdue) and \
+                not _account_silent(store, account_id, now):
+            return 0  # only the heartbeat rule could fail these, and the account is not silent
         workers = store.find("workers", "liveAccount", account_id)
     else:
         workers = [w for status in LIVE_WORKER_STATUSES for w in store.find("workers", "status", status)]

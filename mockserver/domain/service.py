@@ -38,6 +38,10 @@ class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, Worke
     def __init__(self, store: Store, clock: Clock | None = None, ids: Ids | None = None,
                  outbox: Outbox | None = None, settings: Settings | None = None) -> None:
         super().__init__(store, clock or Clock(), ids or Ids(0), outbox or Outbox(), settings)
+        if store.resumes:
+            # the resumed state already holds what the seed handed out before the restart: draw from another
+            # (still deterministic) stream, or the next create reuses an id, or a key, already issued
+            self.ids.reseed(f"{self.ids.seed}/resume-{store.resumes}")
 
     def sweep(self) -> dict[str, int]:
         """Expire claims past `expiresAt` (back to pending) and fail workers that stopped reporting

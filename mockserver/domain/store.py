@@ -4,8 +4,10 @@ No rules live here. Records are plain dicts in the spec's wire shape (camelCase)
 `insert` / `update` / `delete` inside `transaction()`, which
 
 - holds the one re-entrant lock for the whole call (so a claim is atomic against every other call),
-- keeps the indexes in step (tasks per workspace in creation order, pending tasks per workspace ordered by
-  (-priority, createdAt), workers per account / task, live workers per account / workspace, ...),
+- keeps the indexes in step (tasks per workspace in creation order, workers per account / task, live workers per
+  account / workspace, ...; and the ordered ones of `_indexes`: tasks per workspace and status by
+  (-priority, createdAt), by createdAt and, when finished, by updatedAt; the claim queue of pending tasks; live
+  workers by when they could go stale), so that reads take a page or a count instead of sorting every record,
 - undoes every change if the block raises,
 - and, with a `state_file`, upserts the changed records into SQLite in one transaction (WAL,
   synchronous=FULL) before the block returns, so a kill -9 loses no acknowledged write.
@@ -16,6 +18,7 @@ Records handed out by `get`/`find` are the stored objects: read them, copy them 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import threading
@@ -24,9 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from mockserver.domain._indexes import Indexes
 from mockserver.domain._statefile import StateFile
-from mockserver.domain.runtime import parse_iso
+from mockserver.domain.runtime import iso_micros
 
 __all__ = ("TABLES", "Store", "Transaction", "clone")
 
@@ -34,9 +39,16 @@ Record = dict[str, Any]
 KeyFn = Callable[[Mapping[str, Any]], str]
 
 
+_encode, _decode = msgspec.json.encode, msgspec.json.decode
+
+
 def clone(value: Any) -> Any:
-    """A deep copy of JSON data (records are JSON), several times faster than `copy.deepcopy`."""
-    return json.loads(json.dumps(value))
+    """A deep copy of JSON data (records are JSON): a msgspec round trip, ~4x faster than stdlib json and
+    `copy.deepcopy`; what msgspec refuses (e.g. non-string dict keys) goes through stdlib json as before."""
+    try:
+        return _decode(_encode(value))
+    except (TypeError, ValueError, msgspec.MsgspecError):
+        return json.loads(json.dumps(value))
 
 
 def _field(name: str) -> KeyFn:
@@ -94,17 +106,19 @@ class Store:
 
     def __init__(self, world: Mapping[str, Any] | None = None, *, state_file: Path | str | None = None) -> None:
         self.lock = threading.RLock()
-        self._world_text = json.dumps(dict(world or {}))  # what reset() returns to, kept immutable as text
+        self._world_text = _world_bytes(world or {})  # what reset() returns to, kept immutable as JSON
         self._tx: Transaction | None = None
         self._file: StateFile | None = None
         self.meta: dict[str, Any] = {}
         self._tables: dict[str, dict[str, Record]] = {}
         self._indexes = Indexes()
+        self.resumes = 0  # how often the state file was resumed since its world was written (0: a fresh world)
         if state_file is not None:
             self._file = StateFile(Path(state_file))
             saved = self._file.read(TABLES)
             if saved is not None:
                 self._install(saved)
+                self.resumes = self._file.bump("resumes")
                 return
         self._load_text(self._world_text)
 
@@ -112,7 +126,7 @@ class Store:
 
     def load(self, world: Mapping[str, Any]) -> None:
         """Replace every table with `world` (the fixtures' format); it becomes what `reset()` returns to."""
-        self._load_text(json.dumps(dict(world)))
+        self._load_text(_world_bytes(world))
 
     def reset(self) -> None:
         """Back to the last loaded world."""
@@ -129,10 +143,11 @@ class Store:
                 self._file.close()
                 self._file = None
 
-    def _load_text(self, text: str) -> None:
+    def _load_text(self, text: bytes | str) -> None:
         with self.lock:
             self._world_text = text
-            self._install(_normalise_world(json.loads(text)))
+            with _gc_paused():
+                self._install(_normalise_world(_parse_world(text)))
             self._rewrite_file()
 
     # -- reads --------------------------------------------------------------------------------------------------
@@ -162,11 +177,35 @@ class Store:
         return len(self._indexes.members(table, index, str(group)))
 
     def pending_entries(self, workspace_id: str) -> list[tuple[Any, ...]]:
-        """`(-priority, createdAt, id)` of the workspace's pending tasks, best first.
+        """`(-priority, createdAt µs, id)` of the workspace's pending tasks, best first.
 
-        The live sorted list: do not change it, and do not write to the store while iterating it.
+        The live sorted list: do not change it, and do not write to the store while iterating it (the same holds
+        for every index read below).
         """
-        return self._indexes.pending.groups.get(workspace_id, [])
+        return self._indexes.tasks.rank.get(workspace_id, {}).get("pending", [])
+
+    def task_ranks(self, workspace_id: str) -> Mapping[Any, list[tuple[int, int, str]]]:
+        """status -> `(-priority, createdAt µs, id)` of the workspace's tasks in that status, ascending."""
+        return self._indexes.tasks.rank.get(workspace_id, {})
+
+    def task_ages(self, workspace_id: str) -> Mapping[Any, list[tuple[int, str]]]:
+        """status -> `(createdAt µs, id)` of the workspace's tasks in that status, oldest first."""
+        return self._indexes.tasks.created.get(workspace_id, {})
+
+    def task_finishes(self, workspace_id: str) -> Mapping[Any, list[tuple[int, int, str]]]:
+        """terminal status -> `(updatedAt µs, createdAt µs, id)` of the workspace's tasks in it, oldest update first
+        (a task whose updatedAt does not parse is left out)."""
+        return self._indexes.tasks.updated.get(workspace_id, {})
+
+    def claim_queue(self, workspace_id: str, now_us: int) -> Mapping[Any, list[tuple[int, int, str]]]:
+        """(frozenset of requiredCapabilities | None, runnerPreference) -> pending entries as `pending_entries`,
+        without the tasks whose startAt lies after `now_us` (µs since the epoch)."""
+        return self._indexes.tasks.claim_queue(workspace_id, now_us)
+
+    def overdue_workers(self, account_id: str, now_us: int) -> list[str]:
+        """Ids of the account's live workers that `now_us` is past the stale limit of (a superset of those
+        `lifecycle.expire_stale_workers` fails: idle or running too long, or silent beyond the heartbeat window)."""
+        return self._indexes.stale.overdue(account_id, now_us)
 
     # -- writes (inside a transaction) --------------------------------------------------------------------------
 
@@ -273,7 +312,15 @@ class Store:
         for table, key_fn in TABLES.items():
             records = list(world.get(table) or [])  # fresh dicts: the caller parsed them for us
             if table in _CREATION_ORDERED:
-                records.sort(key=lambda r: parse_iso(str(r.get("createdAt") or _EPOCH)))
+                records.sort(key=lambda r: iso_micros(str(r.get("createdAt") or _EPOCH)))
+            rows = self._tables[table]
+            for rec in records:
+                rows[key_fn(rec)] = rec
+            if len(rows) == len(records):
+                self._indexes.load(table, rows)  # in bulk: each sorted index is sorted once
+                continue
+            # the same key twice: index record by record, as each replaces the one before
+            self._tables[table] = {}
             for rec in records:
                 key = key_fn(rec)
                 self._tables[table][key] = rec
@@ -286,6 +333,33 @@ class Store:
     def _rewrite_file(self) -> None:
         if self._file is not None:
             self._file.rewrite(self.meta, self._tables)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic GC while a world loads: it only allocates (nothing to collect), and at 100k tasks the collector's
+    repeated passes over the growing heap cost more than the load itself (8.9 s -> 3.3 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _world_bytes(world: Mapping[str, Any]) -> bytes | str:
+    """The world as JSON (msgspec: ~4x faster than stdlib json on 100k tasks; stdlib for what msgspec refuses)."""
+    try:
+        return _encode(dict(world))
+    except (TypeError, ValueError, msgspec.MsgspecError):
+        return json.dumps(dict(world))
+
+
+def _parse_world(text: bytes | str) -> Any:
+    """Stdlib json, not msgspec: with the GC paused it is nearly as fast (0.65 s vs 0.45 s for 100k tasks), and it
+    shares the dict keys between all records (msgspec repeats its long ones: +0.4 KiB per task)."""
+    return json.loads(text)
 
 
 def _normalise_world(world: Mapping[str, Any]) -> dict[str, Any]:
