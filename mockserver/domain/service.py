@@ -24,7 +24,7 @@ from mockserver.domain._task_actions import TaskActionOps
 from mockserver.domain._tasks import TaskOps
 from mockserver.domain._worker_control import WorkerControlOps
 from mockserver.domain._workspaces import WorkspaceOps
-from mockserver.domain.errors import BadRequest
+from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.events import Outbox
 from mockserver.domain.lifecycle import expire_claims, expire_stale_workers
 from mockserver.domain.runtime import Clock, Ids
@@ -59,6 +59,21 @@ class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, Worke
         self.clock.advance(seconds)
         swept = self.sweep()
         return {"now": self.clock.iso(), "offsetSeconds": self.clock.offset_seconds, "swept": swept}
+
+    def open_session(self, *, email: str | None = None, user_id: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Log a fixture user in without a browser (the mock's stand-in for the dashboard's OAuth login):
+        returns the session token for the `authjs.session-token` cookie and the user."""
+        with self.store.transaction():
+            if user_id is not None:
+                user = self.store.get("users", user_id)
+            else:
+                wanted = str(email or "").lower()
+                user = next((u for u in self.store.rows("users") if str(u["email"]).lower() == wanted), None)
+            if user is None:
+                raise NotFound.of("User")
+            token = self.ids.hex(24)
+            self.store.insert("sessions", {"token": token, "userId": user["id"]})
+            return token, dict(user)
 
     def reset(self, world: Mapping[str, Any] | None = None, *, seed: int | str | None = None) -> None:
         """Back to `world` (default: the last loaded one), ids reseeded, undrained events dropped."""

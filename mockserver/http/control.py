@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.domain.auth import hash_key
-from mockserver.domain.errors import BadRequest, NotFound
+from mockserver.domain.errors import BadRequest
 from mockserver.domain.store import TABLES
 from mockserver.http.context import MockContext
 from mockserver.http.routes import Call, Handler
@@ -52,7 +52,7 @@ def control_handlers(ctx: MockContext) -> dict[str, Handler]:
         return ctx.advance_clock(float(call.body["advanceSeconds"]))
 
     def create_session(call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
-        token, user = _open_session(ctx, call.body)
+        token, user = ctx.api.open_session(email=call.body.get("email"), user_id=call.body.get("userId"))
         cookie = f"{ctx.session_cookie}={token}"
         headers = {"Set-Cookie": f"{cookie}; Path=/; HttpOnly; SameSite=Lax"}
         return 200, {"token": token, "cookie": cookie, "user": user}, headers
@@ -103,18 +103,3 @@ def fixture_keys(ctx: MockContext) -> dict[str, Any]:
             for user in store.rows("users")
         ]
     return {"scenario": ctx.scenario, "accounts": accounts, "users": users}
-
-
-def _open_session(ctx: MockContext, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    store = ctx.api.store
-    with store.transaction():
-        if "userId" in body:
-            user = store.get("users", body["userId"])
-        else:
-            email = str(body["email"]).lower()
-            user = next((u for u in store.rows("users") if str(u["email"]).lower() == email), None)
-        if user is None:
-            raise NotFound.of("User")
-        token = ctx.ids.hex(24)
-        store.insert("sessions", {"token": token, "userId": user["id"]})
-        return token, dict(user)

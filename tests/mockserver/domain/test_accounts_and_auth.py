@@ -214,3 +214,12 @@ def test_key_of_an_account_deleted_after_login_is_unauthorized(api, key, user):
     api.delete_account(user("ada"), ACCOUNT_IDS["svc"])
     with pytest.raises(Unauthorized):
         api.claim_tasks(principal, {"runner": "r"})
+
+
+def test_open_session_logs_a_fixture_user_in_and_refuses_an_unknown_one(api):
+    user = next(iter(api.store.rows("users")))
+    token, opened = api.open_session(email=str(user["email"]).upper())
+    assert opened["id"] == user["id"]
+    assert login(api, session=token).user_id == user["id"]
+    with pytest.raises(NotFound):
+        api.open_session(email="nobody@nowhere.example")
