@@ -86,7 +86,8 @@ def spec_lint(ctx: click.Context, path: str | None, fmt: str, rules: tuple[str, 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=4010, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--scenario", default="default", show_default=True, help="Fixture world to load (default, empty, limits, large).")
+@click.option("--scenario", default="default", show_default=True,
+              help="Fixture world to load (fixtures/scenarios.py; an unknown one lists the known ones).")
 @click.option("--state-file", type=click.Path(dir_okay=False), help="Keep the state in this SQLite file (resumed on restart).")
 @click.option("--strict", is_flag=True, help="Check every response and event against the spec; a violation is a 500.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the fixture world, the ids and the fault rng.")

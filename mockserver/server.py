@@ -43,7 +43,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(settings: MockSettings, app: Any) -> uvicorn.Server:
+def _server(app: Any) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -64,7 +64,7 @@ def run(settings: MockSettings, *, announce: Callable[[MockSettings], None] | No
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sock = bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": sock.getsockname()[1]})
-    server = _server(settings, create_app(settings))
+    server = _server(create_app(settings))
     if announce is not None:
         announce(settings)
     server.run(sockets=[sock])
@@ -81,7 +81,7 @@ def serve_in_thread(settings: MockSettings | None = None, *, app: Any = None) ->
     sock = bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": sock.getsockname()[1]})
     app = app if app is not None else create_app(settings)
-    server = _server(settings, app)
+    server = _server(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"mock-{settings.port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -92,9 +92,9 @@ def serve_in_thread(settings: MockSettings | None = None, *, app: Any = None) ->
         time.sleep(0.01)
 
     def stop() -> None:
-        hub = getattr(getattr(app, "state", None), "mock", None)
-        if hub is not None:
-            hub.hub.close_all()  # end SSE streams so the graceful shutdown does not wait for them
+        ctx = getattr(getattr(app, "state", None), "mock", None)
+        if ctx is not None:
+            ctx.hub.close_all()  # end SSE streams so the graceful shutdown does not wait for them
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

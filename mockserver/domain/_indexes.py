@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.domain.lifecycle import HEARTBEAT_WINDOW, LIVE_WORKER_STATUSES, STALE_AFTER, TERMINAL_TASK_STATUSES
 from mockserver.domain.runtime import iso_micros
@@ -122,9 +122,10 @@ def _hashable(value: Any) -> Any:
 
 
 def _bucket(rec: Mapping[str, Any]) -> tuple[Any, Any]:
-    """(frozenset of requiredCapabilities or None when they cannot form a set, runnerPreference)."""
+    """(requiredCapabilities as a sorted tuple of distinct values, or None when they cannot form one;
+    runnerPreference). Tuples of strings, not frozensets: the cyclic GC stops tracking them."""
     try:
-        caps: frozenset[Any] | None = frozenset(rec.get("requiredCapabilities") or [])
+        caps: tuple[Any, ...] | None = tuple(sorted(set(rec.get("requiredCapabilities") or [])))
     except TypeError:
         caps = None  # the claim compares such a task itself (and fails as it always did)
     preference = rec.get("runnerPreference")
@@ -165,28 +166,35 @@ def _done(status: Any) -> bool:
     return status is _ABSENT or status in ("completed", "cancelled")
 
 
-class _Slot:
-    """Where one task sits in `_TaskIndex`. A pending one is in its bucket (`ready`), waiting for its startAt
-    (`deferred`) or for a dependency (`blocked`)."""
+class _Slot(NamedTuple):
+    """Where one task sits in `_TaskIndex`. Immutable, and made of strings, ints and tuples only, so the cyclic GC
+    stops tracking it after one pass (100k tasks must not add 100k objects to every full collection)."""
 
-    __slots__ = ("blocked", "bucket", "created", "deps", "place", "rank", "sig", "start", "status", "updated", "ws")
+    sig: tuple[Any, ...]
+    ws: str
+    status: Any
+    rank: tuple[int, int, str]
+    created: tuple[int, str]
+    updated: tuple[int, int, str] | None  # terminal statuses only
+    bucket: tuple[Any, Any] | None  # pending only
+    start: int | None  # pending only
+    deps: tuple[str, ...]  # pending only
 
-    def __init__(self, rid: str, rec: Mapping[str, Any], sig: tuple[Any, ...]) -> None:
-        self.sig = sig
-        self.ws = str(rec["workspaceId"])
-        self.status = _hashable(rec.get("status"))
-        created = _stamp(rec.get("createdAt"))
-        created = 0 if created is None else created  # as the load orders a record without createdAt
-        self.rank = (-_priority(rec.get("priority")), created, rid)
-        self.created = (created, rid)
-        updated = _stamp(rec.get("updatedAt")) if self.status in TERMINAL_TASK_STATUSES else None
-        self.updated = None if updated is None else (updated, created, rid)
-        pending = self.status == "pending"
-        self.bucket = _bucket(rec) if pending else None
-        self.start = _stamp(rec.get("startAt")) if pending else None
-        self.deps = _gating_deps(rec) if pending else ()
-        self.blocked = False
-        self.place = ""
+
+def _slot(rid: str, rec: Mapping[str, Any], sig: tuple[Any, ...], buckets: dict[Any, Any]) -> _Slot:
+    status = _hashable(rec.get("status"))
+    created = _stamp(rec.get("createdAt"))
+    created = 0 if created is None else created  # as the load orders a record without createdAt
+    updated = _stamp(rec.get("updatedAt")) if status in TERMINAL_TASK_STATUSES else None
+    pending = status == "pending"
+    bucket = _bucket(rec) if pending else None
+    return _Slot(
+        sig, str(rec["workspaceId"]), status, (-_priority(rec.get("priority")), created, rid), (created, rid),
+        None if updated is None else (updated, created, rid),
+        None if bucket is None else buckets.setdefault(bucket, bucket),  # one object per distinct bucket
+        _stamp(rec.get("startAt")) if pending else None,
+        _gating_deps(rec) if pending else (),
+    )
 
 
 def _drop(outer: dict[str, dict[Any, list[Any]]], ws: str, key: Any, entry: Any) -> None:
@@ -210,12 +218,14 @@ class _TaskIndex:
       runnerPreference), so that a claimer merges only the buckets it can take. Held back from it:
       a pending task with a `startAt` waits in `deferred[ws]` (by startAt) until a claim at or after that instant
       releases it (`claim_queue`), and one with an unfinished dependency waits in `blocked` until the dependency
-      completes or is cancelled (`waits_on`: dependency id -> the pending tasks gated on it).
+      completes or is cancelled (`waits_on`: dependency id -> the pending tasks gated on it). `place_of` says
+      which of the three holds each pending task.
 
     Timestamps are microseconds since the epoch (`iso_micros`): they order exactly as the parsed datetimes.
     """
 
-    __slots__ = ("blocked", "created", "deferred", "rank", "ready", "slot_of", "status_of", "updated", "waits_on")
+    __slots__ = ("blocked", "buckets", "created", "deferred", "place_of", "rank", "ready", "slot_of", "status_of",
+                 "updated", "waits_on")
 
     def __init__(self) -> None:
         self.rank: dict[str, dict[Any, list[tuple[int, int, str]]]] = {}
@@ -226,7 +236,9 @@ class _TaskIndex:
         self.blocked: dict[str, None] = {}
         self.waits_on: dict[str, dict[str, None]] = {}
         self.slot_of: dict[str, _Slot] = {}
+        self.place_of: dict[str, str] = {}  # pending task -> "ready" | "deferred" | "blocked"
         self.status_of: dict[str, Any] = {}  # every task's status, for the dependency gate
+        self.buckets: dict[Any, Any] = {}
 
     def update(self, rid: str, rec: Mapping[str, Any] | None) -> None:
         was = self.status_of.get(rid, _ABSENT)
@@ -242,7 +254,7 @@ class _TaskIndex:
                 self._remove(rid, old)
             if sig is not None:
                 assert rec is not None
-                self._add(rid, _Slot(rid, rec, sig), insert=bisect.insort)
+                self._add(rid, _slot(rid, rec, sig, self.buckets), insert=bisect.insort)
         if _done(was) != _done(now):
             for dependant in list(self.waits_on.get(rid, ())):
                 self._recheck(dependant)
@@ -254,7 +266,7 @@ class _TaskIndex:
         for rid, rec in rows.items():
             sig = _task_sig(rec)
             if sig is not None:
-                self._add(rid, _Slot(rid, rec, sig), insert=append)
+                self._add(rid, _slot(rid, rec, sig, self.buckets), insert=append)
         for outer in (self.rank, self.created, self.updated, self.ready):
             for groups in outer.values():
                 for entries in groups.values():
@@ -280,33 +292,33 @@ class _TaskIndex:
 
     def _place(self, rid: str, slot: _Slot, *, insert: Callable[[list[Any], Any], None]) -> None:
         """Put a pending task that is not (or no longer) deferred where a claim finds it, or in `blocked`."""
-        if slot.blocked:
-            slot.place = "blocked"
+        if self._is_blocked(slot):
+            self.place_of[rid] = "blocked"
             self.blocked[rid] = None
         else:
-            slot.place = "ready"
+            self.place_of[rid] = "ready"
             insert(self.ready.setdefault(slot.ws, {}).setdefault(slot.bucket, []), slot.rank)
 
     def _unplace(self, rid: str, slot: _Slot) -> None:
-        if slot.place == "ready":
+        place = self.place_of.pop(rid)
+        if place == "ready":
             _drop(self.ready, slot.ws, slot.bucket, slot.rank)
-        elif slot.place == "blocked":
+        elif place == "blocked":
             del self.blocked[rid]
-        elif slot.place == "deferred":
+        else:
             waiting = self.deferred[slot.ws]
             del waiting[bisect.bisect_left(waiting, (slot.start, slot.rank))]
             if not waiting:
                 del self.deferred[slot.ws]
-        slot.place = ""
 
     def _recheck(self, rid: str) -> None:
-        """A dependency of this pending task finished or came back: move it between `ready` and `blocked`."""
-        slot = self.slot_of[rid]
-        blocked = self._is_blocked(slot)
-        if blocked == slot.blocked:
+        """A dependency of this pending task finished or came back: move it between `ready` and `blocked` (a
+        deferred one is judged when its startAt releases it)."""
+        place = self.place_of[rid]
+        if place == "deferred":
             return
-        slot.blocked = blocked
-        if slot.place in ("ready", "blocked"):
+        slot = self.slot_of[rid]
+        if self._is_blocked(slot) != (place == "blocked"):
             self._unplace(rid, slot)
             self._place(rid, slot, insert=bisect.insort)
 
@@ -320,11 +332,10 @@ class _TaskIndex:
         if slot.bucket is not None:
             for dep in slot.deps:
                 self.waits_on.setdefault(dep, {})[rid] = None
-            slot.blocked = self._is_blocked(slot)
             if slot.start is None:
                 self._place(rid, slot, insert=insert)
             else:
-                slot.place = "deferred"
+                self.place_of[rid] = "deferred"
                 insert(self.deferred.setdefault(ws, []), (slot.start, slot.rank))
 
     def _remove(self, rid: str, slot: _Slot) -> None:

@@ -140,7 +140,7 @@ class _Candidates:
                 yield task
             return
         lists = [entries for (caps, _preference), entries in self._buckets(workspaces)
-                 if caps is None or caps <= self.capabilities]
+                 if caps is None or self.capabilities.issuperset(caps)]
         for entry in heapq.merge(*lists):
             task = self.store.get("tasks", entry[2])
             if task is not None and self.ok(task) and self.fits(task):
@@ -153,7 +153,7 @@ class _Candidates:
             return int(task is not None and self.ok(task) and not self.fits(task))
         count = 0
         for (caps, _preference), entries in self._buckets(workspaces):
-            if caps is None or not caps <= self.capabilities:
+            if caps is None or not self.capabilities.issuperset(caps):
                 for entry in entries:
                     task = self.store.get("tasks", entry[2])
                     if task is not None and self.ok(task) and not self.fits(task):

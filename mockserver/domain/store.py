@@ -198,8 +198,9 @@ class Store:
         return self._indexes.tasks.updated.get(workspace_id, {})
 
     def claim_queue(self, workspace_id: str, now_us: int) -> Mapping[Any, list[tuple[int, int, str]]]:
-        """(frozenset of requiredCapabilities | None, runnerPreference) -> pending entries as `pending_entries`,
-        without the tasks whose startAt lies after `now_us` (µs since the epoch)."""
+        """(sorted tuple of requiredCapabilities | None, runnerPreference) -> pending entries as `pending_entries`,
+        without the tasks whose startAt lies after `now_us` (µs since the epoch) or whose dependencies have not
+        finished."""
         return self._indexes.tasks.claim_queue(workspace_id, now_us)
 
     def overdue_workers(self, account_id: str, now_us: int) -> list[str]:

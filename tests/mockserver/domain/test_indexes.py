@@ -255,7 +255,7 @@ def index_snapshot(store: Store) -> dict[str, Any]:
         queue.setdefault(ws, []).extend((repr(bucket), rank, False) for bucket, ranks in groups.items()
                                         for rank in ranks)
     for ws, waiting in tasks.deferred.items():
-        queue.setdefault(ws, []).extend((repr(slot[rank[2]].bucket), rank, slot[rank[2]].blocked)
+        queue.setdefault(ws, []).extend((repr(slot[rank[2]].bucket), rank, tasks._is_blocked(slot[rank[2]]))
                                         for _start, rank in waiting)
     for rid in tasks.blocked:
         queue.setdefault(slot[rid].ws, []).append((repr(slot[rid].bucket), slot[rid].rank, True))
