@@ -212,7 +212,7 @@ def _uvicorn_runner(app: Any, args: argparse.Namespace) -> Any:
         else:
             settings = _settings(args.scenario, args.seed, args.port)
             sock = bind("127.0.0.1", args.port)
-            server = _server(settings, app)
+            server = _server(app)
             return lambda: server.run(sockets=[sock])
     import uvicorn
 

@@ -132,21 +132,6 @@ def _bucket(rec: Mapping[str, Any]) -> tuple[Any, Any]:
     return caps, preference if preference is None or isinstance(preference, str) else _OTHER_PREFERENCE
 
 
-def _task_sig(rec: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """What a task's index entries are made of, as stored; equal signatures -> nothing to re-index."""
-    if rec.get("workspaceId") is None:
-        return None
-    status = _hashable(rec.get("status"))
-    if status != "pending":
-        return (rec["workspaceId"], status, rec.get("priority"), rec.get("createdAt"),
-                rec.get("updatedAt") if status in TERMINAL_TASK_STATUSES else None)
-    caps, depends_on, context = rec.get("requiredCapabilities"), rec.get("dependsOn"), rec.get("context")
-    return (rec["workspaceId"], status, rec.get("priority"), rec.get("createdAt"), None,
-            tuple(caps) if isinstance(caps, list) else caps, rec.get("runnerPreference"), rec.get("startAt"),
-            tuple(depends_on) if isinstance(depends_on, list) else depends_on,
-            context.get("bypassDepsGate") if isinstance(context, Mapping) else context)
-
-
 def _gating_deps(rec: Mapping[str, Any]) -> tuple[str, ...]:
     """The ids a pending task waits for (none when its context bypasses the gate, or is no object: then the
     claim judges the task itself)."""
@@ -167,10 +152,10 @@ def _done(status: Any) -> bool:
 
 
 class _Slot(NamedTuple):
-    """Where one task sits in `_TaskIndex`. Immutable, and made of strings, ints and tuples only, so the cyclic GC
-    stops tracking it after one pass (100k tasks must not add 100k objects to every full collection)."""
+    """Where one task sits in `_TaskIndex`: what its entries are made of. Two equal slots mean nothing to move.
+    Immutable, and made of strings, ints and tuples only, so the cyclic GC stops tracking it after one pass
+    (100k tasks must not add 100k objects to every full collection)."""
 
-    sig: tuple[Any, ...]
     ws: str
     status: Any
     rank: tuple[int, int, str]
@@ -181,20 +166,29 @@ class _Slot(NamedTuple):
     deps: tuple[str, ...]  # pending only
 
 
-def _slot(rid: str, rec: Mapping[str, Any], sig: tuple[Any, ...], buckets: dict[Any, Any]) -> _Slot:
-    status = _hashable(rec.get("status"))
+def _slot(rid: str, rec: Mapping[str, Any], buckets: dict[Any, Any]) -> _Slot | None:
+    """The task's slot; None for a task without a workspace (no list shows it, no claim finds it)."""
+    workspace_id = rec.get("workspaceId")
+    if workspace_id is None:
+        return None
+    status = rec.get("status")
+    if type(status) is not str:
+        status = _hashable(status)
     created = _stamp(rec.get("createdAt"))
     created = 0 if created is None else created  # as the load orders a record without createdAt
     updated = _stamp(rec.get("updatedAt")) if status in TERMINAL_TASK_STATUSES else None
     pending = status == "pending"
     bucket = _bucket(rec) if pending else None
-    return _Slot(
-        sig, str(rec["workspaceId"]), status, (-_priority(rec.get("priority")), created, rid), (created, rid),
+    return _new_slot(_Slot, (
+        str(workspace_id), status, (-_priority(rec.get("priority")), created, rid), (created, rid),
         None if updated is None else (updated, created, rid),
         None if bucket is None else buckets.setdefault(bucket, bucket),  # one object per distinct bucket
         _stamp(rec.get("startAt")) if pending else None,
         _gating_deps(rec) if pending else (),
-    )
+    ))
+
+
+_new_slot = tuple.__new__  # _Slot(...) without the Python-level __new__ of a NamedTuple (the load makes 100k)
 
 
 def _drop(outer: dict[str, dict[Any, list[Any]]], ws: str, key: Any, entry: Any) -> None:
@@ -247,14 +241,13 @@ class _TaskIndex:
             self.status_of.pop(rid, None)
         else:
             self.status_of[rid] = now
-        sig = _task_sig(rec) if rec is not None else None
+        new = _slot(rid, rec, self.buckets) if rec is not None else None
         old = self.slot_of.get(rid)
-        if old is None or old.sig != sig:
+        if old != new:
             if old is not None:
                 self._remove(rid, old)
-            if sig is not None:
-                assert rec is not None
-                self._add(rid, _slot(rid, rec, sig, self.buckets), insert=bisect.insort)
+            if new is not None:
+                self._add(rid, new, insert=bisect.insort)
         if _done(was) != _done(now):
             for dependant in list(self.waits_on.get(rid, ())):
                 self._recheck(dependant)
@@ -263,10 +256,11 @@ class _TaskIndex:
         """Index every task of a fresh table: append, then sort each list once."""
         self.status_of = {rid: rec.get("status") for rid, rec in rows.items()}
         append = list.append
+        buckets = self.buckets
         for rid, rec in rows.items():
-            sig = _task_sig(rec)
-            if sig is not None:
-                self._add(rid, _slot(rid, rec, sig, self.buckets), insert=append)
+            slot = _slot(rid, rec, buckets)
+            if slot is not None:
+                self._add(rid, slot, insert=append)
         for outer in (self.rank, self.created, self.updated, self.ready):
             for groups in outer.values():
                 for entries in groups.values():
