@@ -25,7 +25,7 @@ from contracts.report import Reporter
 from contracts.results import Recorder, RunResult, SuiteResult
 from contracts.safety import Guard
 from contracts.spec import Spec, load_spec
-from contracts.target import Target
+from contracts.target import NO_BODY, Exchange, Target
 from contracts.workbench import Workbench
 
 __all__ = ("CheckUsageError", "run", "select_suites")
@@ -179,10 +179,7 @@ def _check_credentials(target: Target, credentials: Credentials, suites: Sequenc
         if (auth == AUTH_KEY and not credentials.key) or (auth == AUTH_OTHER and "other_key" not in needs):
             continue
         exchange = target.send("GET", "/api/accounts/me", headers=credentials.headers(auth))
-        body = exchange.json()
-        if exchange.status != 200 or not isinstance(body, dict):
-            raise CheckUsageError(f"{flag} was refused: GET /api/accounts/me answered {exchange.describe(120)}")
-        accounts[auth] = body
+        accounts[auth] = _preflight_account(target, flag, exchange)
     if AUTH_KEY in accounts and AUTH_OTHER in accounts:
         mine, other = accounts[AUTH_KEY], accounts[AUTH_OTHER]
         same = mine.get("id") == other.get("id") or (
@@ -192,6 +189,23 @@ def _check_credentials(target: Target, credentials: Credentials, suites: Sequenc
             raise CheckUsageError(
                 "--other-key must belong to another team than --key (ownership is checked across teams)"
             )
+
+
+def _preflight_account(target: Target, flag: str, exchange: Exchange) -> dict[str, Any]:
+    """Blame the right thing: 401/403 the key, 404 or non-JSON the base URL; any 2xx goes on to the suites.
+
+    Anything else (a 203, a 5xx) is the deployment's answer to judge, not a usage error: the suites report it.
+    """
+    url = f"{target.base_url.rstrip('/')}/api/accounts/me" if not target.is_asgi else "/api/accounts/me (ASGI app)"
+    if exchange.status in (401, 403):
+        raise CheckUsageError(f"{flag} was refused: GET {url} answered {exchange.describe(120)}")
+    body = exchange.json()
+    if exchange.status == 404 or (exchange.status < 500 and body is NO_BODY):
+        raise CheckUsageError(
+            f"no buildd API at {target.base_url}: GET {url} answered {exchange.describe(120)}"
+            " (is the base URL right, without a path prefix like /api?)"
+        )
+    return body if isinstance(body, dict) else {}
 
 
 @contextmanager
