@@ -463,6 +463,13 @@ def _my_workers_ignore_bad_filters(req: Req, resp: Resp, keys: Keys) -> Resp:
     return resp
 
 
+def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
+    """Every heartbeat is refused as malformed (what the mock once did to buildd's runner)."""
+    if _is("POST", "/api/workers/heartbeat")(req) and req.headers.get("authorization"):
+        return Resp.json(400, {"error": "Invalid heartbeat"})
+    return req
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -706,6 +713,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("listMyWorkers",),
         options=(("coverage_phase", True),),
         after=_my_workers_ignore_bad_filters,
+    ),
+    Rewrite(
+        "heartbeat-refused",
+        "status.valid-input",
+        "POST /api/workers/heartbeat",
+        ("status",),
+        ("sendHeartbeat",),
+        before=_heartbeat_refused,
     ),
     Rewrite(
         "create-task-accepts-wrong-types",
