@@ -41,7 +41,7 @@ def business_rules(operation: Any) -> dict[int, str]:
     return {int(status): str(why) for status, why in rules.items() if str(status).isdigit()}
 
 
-def valid_data_accepted(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def valid_data_accepted(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Positive (schema-valid) data must not be answered as malformed unless a business rule is documented."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code not in REFUSALS:
