@@ -275,15 +275,19 @@ class _SuiteOption(click.Option):
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--color/--no-color", default=None, help="Force or disable colours (default: when a terminal).")
+@click.option("--fail-on-skip", is_flag=True, help="Exit 1 when any check could not be verified (CI gate).")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Exit 1 when fewer than PERCENT of the selected checks were verified (CI gate).")
 @click.pass_context
 @friendly_errors
 def check(ctx: click.Context, base_url: str, key: str | None, other_key: str | None, session_cookie: str | None,
           other_session_cookie: str | None, workspace: str | None, spec_path: str | None,
           suites: tuple[str, ...] | None, operations: tuple[str, ...], read_only: bool, max_examples: int | None, coverage: bool | None,
           seed: int | None, rate_limit: str | None, timeout: float, workers: int, junit_path: str | None,
-          json_path: str | None, color: bool | None) -> None:
+          json_path: str | None, color: bool | None, fail_on_skip: bool, min_coverage: float | None) -> None:
     """Check the deployment at BASE_URL against the contract: auth, statuses, schemas, ownership, lifecycle and
-    development mode. Exit 0 when every check passes, 1 when rules are broken, 2 on a usage or connection error.
+    development mode. Exit 0 when every check passes, 1 when rules are broken (or a --fail-on-skip /
+    --min-coverage gate fails), 2 on a usage or connection error.
     """
     import contracts
     from contracts.report import ConsoleReporter, JsonReporter, JUnitReporter, Reporter
@@ -293,6 +297,7 @@ def check(ctx: click.Context, base_url: str, key: str | None, other_key: str | N
         suites=suites, operations=operations or None, read_only=read_only, seed=seed, rate_limit=rate_limit, timeout=timeout, workers=workers,
         max_examples=max_examples or defaults.max_examples,
         coverage_phase=defaults.coverage_phase if coverage is None else coverage,
+        fail_on_skip=fail_on_skip, min_coverage=min_coverage,
     )
     credentials = contracts.Credentials(key=key, other_key=other_key, session_cookie=session_cookie,
                                         other_session_cookie=other_session_cookie, workspace=workspace)

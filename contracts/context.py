@@ -129,6 +129,8 @@ class RunOptions:
     state_machine_examples: int = 8
     coverage_phase: bool = True
     operations: tuple[str, ...] | None = None  # only these (operationId or "METHOD /path", globs allowed)
+    fail_on_skip: bool = False  # CI gate: any check not verified fails the run
+    min_coverage: float | None = None  # CI gate: at least this % of the selected checks verified
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +143,8 @@ class RunOptions:
             "workers": self.workers,
             "coverage": self.coverage_phase,
             "operations": list(self.operations) if self.operations else None,
+            "fail_on_skip": self.fail_on_skip,
+            "min_coverage": self.min_coverage,
         }
 
 

@@ -40,6 +40,7 @@ __all__ = (
     "ServerError",
     "Severity",
     "UndocumentedStatus",
+    "ValidInputRefused",
     "FAILURE_TYPES",
 )
 
@@ -194,12 +195,22 @@ class DevelopmentModeDetected(ContractFailure):
     )
 
 
+class ValidInputRefused(ContractFailure):
+    code = "BC202"
+    kind_title = "Valid input refused"
+    default_hint = (
+        "Accept every request the operation's schema allows. If this 400 is a business rule (a valid-by-schema"
+        " request that breaks a rule), document it on the operation with `x-business-rules` in openapi.yaml."
+    )
+
+
 FAILURE_TYPES: tuple[type[ContractFailure], ...] = (
     AuthNotEnforced,
     CredentialRefused,
     ErrorBodyMalformed,
     UndocumentedStatus,
     InvalidInputAccepted,
+    ValidInputRefused,
     ServerError,
     SchemaViolation,
     OwnershipViolation,
@@ -208,3 +219,4 @@ FAILURE_TYPES: tuple[type[ContractFailure], ...] = (
     DoubleClaim,
     DevelopmentModeDetected,
 )
+

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from contracts.registry import Registry
+from contracts.results import Outcome
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -96,7 +97,7 @@ def to_junit(result: RunResult) -> str:
                 )
                 failure.text = "\n\n".join(str(f) for f in check.failures)
             elif check.outcome.value == "skipped":
-                ET.SubElement(case, "skipped", message=check.skipped or "skipped")
+                ET.SubElement(case, "skipped", message=check.reason or "skipped")
         if suite.error:
             ET.SubElement(node, "system-err").text = suite.error
         totals["tests"] += len(cases)
@@ -173,32 +174,9 @@ class ConsoleReporter(Reporter):
 
 
 def render(result: RunResult, console: Console) -> None:
-    """The summary table, then one block per failure, then the verdict."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title="buildd-api check", box=box.SIMPLE_HEAD, show_lines=False)
-    for column, justify in (
-        ("suite", "left"),
-        ("operation", "left"),
-        ("checks", "right"),
-        ("failures", "right"),
-        ("skipped", "right"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=column == "operation")  # type: ignore[arg-type]
-    for suite in result.suites:
-        for operation, runs, failed, skipped in suite.by_operation():
-            style = "red" if failed else ("dim" if runs == 0 else "")
-            table.add_row(suite.name, operation, str(runs), str(failed), str(skipped) if skipped else "", style=style)
-        if suite.error:
-            table.add_row(suite.name, f"(stopped: {suite.error})", "", "", "", style="yellow")
-    console.print(table)
-    for suite in result.suites:
-        for note in suite.notes:
-            console.print(f"[yellow]note[/yellow] {suite.name}: {note}", markup=True)
+    """Failures first, then what was not verified and why, then a per-suite table, then the verdict."""
     failures = [(s.name, f) for s in result.suites for f in s.failures]
     for index, (suite_name, failure) in enumerate(failures, 1):
-        console.print()
         console.print(
             f"[bold red]{index}. {failure.rule}[/bold red]  {failure.title}  [dim]({suite_name})[/dim]", markup=True
         )
@@ -208,7 +186,12 @@ def render(result: RunResult, console: Console) -> None:
         if failure.request:
             console.print(f"   Request:   {failure.request}", markup=False)
         console.print(f"   Fix:       {failure.hint}", markup=False)
-    console.print()
+        console.print()
+    _render_not_verified(result, console)
+    _render_table(result, console)
+    for suite in result.suites:
+        for note in suite.notes:
+            console.print(f"[yellow]note[/yellow] {suite.name}: {note}", markup=True)
     if result.cleanup.deleted or result.cleanup.leftovers:
         console.print(f"cleanup: deleted {len(result.cleanup.deleted)} resources", markup=False)
         for leftover in result.cleanup.leftovers[:5]:
@@ -217,7 +200,7 @@ def render(result: RunResult, console: Console) -> None:
             console.print(
                 f"  ... and {len(result.cleanup.leftovers) - 5} more (all listed in the JSON report)", markup=False
             )
-    checks = sum(len(s.checks) for s in result.suites)
+    coverage = result.coverage
     verdict = (
         "[bold yellow]interrupted[/bold yellow]"
         if result.interrupted
@@ -228,12 +211,57 @@ def render(result: RunResult, console: Console) -> None:
         )
     )
     console.print(
-        f"{verdict} — {checks} checks, {result.requests} requests in {result.duration:.1f}s; "
+        f"{verdict} — {coverage.verified} checks verified, {coverage.skipped} not verified "
+        f"({coverage.ratio * 100:.1f}% coverage), {result.requests} requests in {result.duration:.1f}s; "
         f"seed {result.seed} (reproduce with --seed {result.seed}), run {result.run_id}",
         markup=True,
     )
     for error in result.errors:
         console.print(f"[yellow]suite stopped early[/yellow] {error}", markup=True)
+    for problem in result.gate_problems:
+        console.print(f"[bold red]gate failed[/bold red] {problem}", markup=True)
+
+
+def _render_not_verified(result: RunResult, console: Console, limit: int = 12) -> None:
+    """Each reason a check was not verified, with how many checks and which rules it hides."""
+    coverage = result.coverage
+    if not coverage.skipped:
+        return
+    console.print(f"[bold yellow]not verified: {coverage.skipped} check(s)[/bold yellow]", markup=True)
+    rules_by_reason: dict[str, set[str]] = {}
+    for _, rule_id, _, reason in coverage.not_verified:
+        rules_by_reason.setdefault(reason, set()).add(rule_id)
+    reasons = coverage.reasons()
+    for reason, count in reasons[:limit]:
+        rules = sorted(rules_by_reason[reason])
+        shown = ", ".join(rules[:4]) + (f" (+{len(rules) - 4})" if len(rules) > 4 else "")
+        console.print(f"  {count:>4}  {reason}  [{shown}]", markup=False)
+    if len(reasons) > limit:
+        console.print(f"  ... {len(reasons) - limit} more reasons (all in the JSON report)", markup=False)
+    console.print()
+
+
+def _render_table(result: RunResult, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="buildd-api check", box=box.SIMPLE_HEAD, show_lines=False)
+    for column in ("suite", "verified", "failed", "not verified", "requests"):
+        table.add_column(column, justify="left" if column == "suite" else "right")
+    for suite in result.suites:
+        failed = suite.count(Outcome.FAILED)
+        style = "red" if failed else ""
+        table.add_row(
+            suite.name,
+            str(suite.count(Outcome.PASSED)),
+            str(failed),
+            str(suite.count(Outcome.SKIPPED) or ""),
+            str(suite.requests),
+            style=style,
+        )
+        if suite.error:
+            table.add_row(suite.name, f"(stopped: {suite.error})", "", "", "", style="yellow")
+    console.print(table)
 
 
 def write_reports(result: RunResult, paths: dict[str, Any]) -> None:

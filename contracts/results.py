@@ -10,9 +10,20 @@ from typing import Any
 
 from contracts.failures import ContractFailure
 
-__all__ = ("CheckResult", "Cleanup", "Outcome", "Recorder", "RunResult", "SuiteResult", "REPORT_VERSION")
+__all__ = (
+    "CheckResult",
+    "Cleanup",
+    "Coverage",
+    "NOTHING_JUDGED",
+    "Outcome",
+    "Recorder",
+    "RunResult",
+    "SuiteResult",
+    "REPORT_VERSION",
+)
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: skips always carry a reason; a `coverage` section; exit 1 on --fail-on-skip/--min-coverage
+NOTHING_JUDGED = "the check ran but saw nothing it could judge"
 
 
 class Outcome(StrEnum):
@@ -35,11 +46,19 @@ class CheckResult:
 
     @property
     def outcome(self) -> Outcome:
+        """A rule that judged nothing never passes: no run means skipped (with the reason, or `NOTHING_JUDGED`)."""
         if self.failures:
             return Outcome.FAILED
-        if self.runs == 0 and self.skipped:
+        if self.runs == 0:
             return Outcome.SKIPPED
         return Outcome.PASSED
+
+    @property
+    def reason(self) -> str | None:
+        """Why the rule was not verified here (None when it was)."""
+        if self.outcome != Outcome.SKIPPED:
+            return None
+        return self.skipped or NOTHING_JUDGED
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,7 +67,7 @@ class CheckResult:
             "outcome": self.outcome.value,
             "runs": self.runs,
             "failures": len(self.failures),
-            "skipped": self.skipped,
+            "skipped": self.reason,
         }
 
 
@@ -146,6 +165,65 @@ class SuiteResult:
 
 
 @dataclass(slots=True)
+class Coverage:
+    """How much of what was selected was verified, per rule and per operation, and what was not and why."""
+
+    verified: int
+    skipped: int
+    by_rule: dict[str, tuple[int, int]]  # rule -> (verified, skipped)
+    by_operation: dict[str, tuple[int, int]]
+    not_verified: list[tuple[str, str, str, str]]  # (suite, rule, operation, reason)
+
+    @classmethod
+    def of(cls, suites: list[SuiteResult]) -> Coverage:
+        by_rule: dict[str, list[int]] = {}
+        by_operation: dict[str, list[int]] = {}
+        not_verified: list[tuple[str, str, str, str]] = []
+        for suite in suites:
+            for check in suite.checks:
+                skipped = check.outcome == Outcome.SKIPPED
+                for table, key in ((by_rule, check.rule), (by_operation, check.operation)):
+                    row = table.setdefault(key, [0, 0])
+                    row[1 if skipped else 0] += 1
+                if skipped:
+                    not_verified.append((suite.name, check.rule, check.operation, check.reason or NOTHING_JUDGED))
+        verified = sum(v for v, _ in by_rule.values())
+        return cls(
+            verified=verified,
+            skipped=len(not_verified),
+            by_rule={k: (v[0], v[1]) for k, v in sorted(by_rule.items())},
+            by_operation={k: (v[0], v[1]) for k, v in sorted(by_operation.items())},
+            not_verified=not_verified,
+        )
+
+    @property
+    def ratio(self) -> float:
+        """Verified share of the checks (1.0 when nothing was selected)."""
+        total = self.verified + self.skipped
+        return self.verified / total if total else 1.0
+
+    def reasons(self) -> list[tuple[str, int]]:
+        """Each distinct skip reason with how many checks it covers, most frequent first."""
+        counts: dict[str, int] = {}
+        for _, _, _, reason in self.not_verified:
+            counts[reason] = counts.get(reason, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "skipped": self.skipped,
+            "ratio": round(self.ratio, 4),
+            "reasons": [{"reason": r, "checks": n} for r, n in self.reasons()],
+            "by_rule": {k: {"verified": v, "skipped": s} for k, (v, s) in self.by_rule.items()},
+            "by_operation": {k: {"verified": v, "skipped": s} for k, (v, s) in self.by_operation.items()},
+            "not_verified": [
+                {"suite": s, "rule": r, "operation": o, "reason": why} for s, r, o, why in self.not_verified
+            ],
+        }
+
+
+@dataclass(slots=True)
 class Cleanup:
     """What the run created and whether it was removed again."""
 
@@ -182,12 +260,28 @@ class RunResult:
         return [f"{s.name}: {s.error}" for s in self.suites if s.error and s.error != "interrupted"]
 
     @property
+    def coverage(self) -> Coverage:
+        return Coverage.of(self.suites)
+
+    @property
+    def gate_problems(self) -> list[str]:
+        """Why the CI gates (`--fail-on-skip`, `--min-coverage`) fail this run, if they do."""
+        coverage = self.coverage
+        problems = []
+        if self.options.get("fail_on_skip") and coverage.skipped:
+            problems.append(f"--fail-on-skip: {coverage.skipped} check(s) not verified")
+        floor = self.options.get("min_coverage")
+        if floor is not None and coverage.ratio * 100 < float(floor):
+            problems.append(f"--min-coverage {float(floor):g}: only {coverage.ratio * 100:.1f}% of the checks verified")
+        return problems
+
+    @property
     def ok(self) -> bool:
-        return not self.failures and not self.interrupted and not self.errors
+        return not self.failures and not self.interrupted and not self.errors and not self.gate_problems
 
     @property
     def exit_code(self) -> int:
-        """0 all passed; 1 violations found (or a suite could not finish); 130 interrupted."""
+        """0 all passed; 1 violations found (or a suite could not finish, or a CI gate failed); 130 interrupted."""
         if self.interrupted:
             return 130
         return 0 if self.ok else 1
@@ -213,6 +307,8 @@ class RunResult:
             "exit_code": self.exit_code,
             "interrupted": self.interrupted,
             "errors": self.errors,
+            "gates": self.gate_problems,
+            "coverage": self.coverage.as_dict(),
             "options": self.options,
             "summary": {
                 "suites": len(self.suites),

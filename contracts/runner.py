@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,10 @@ from contracts.context import AUTH_KEY, AUTH_OTHER, Credentials, Progress, RunOp
 from contracts.fuzz import run_engine
 from contracts.registry import SUITES, Suite, suite_names
 from contracts.report import Reporter
-from contracts.results import Recorder, RunResult, SuiteResult
+from contracts.results import Cleanup, Recorder, RunResult, SuiteResult
 from contracts.safety import Guard
 from contracts.spec import Spec, load_spec
-from contracts.target import Target
+from contracts.target import NO_BODY, Exchange, Target
 from contracts.workbench import Workbench
 
 __all__ = ("CheckUsageError", "run", "select_suites")
@@ -66,11 +67,35 @@ def run(
         assert result.ok, [str(f) for f in result.failures]
 
     Raises:
-        CheckUsageError: unknown suite, or a credential a suite needs is missing or refused.
+        CheckUsageError: unknown suite, or a credential a suite needs is missing or refused, or no buildd API
+            answers at the base URL.
         TargetUnreachable: nothing answers at the target.
     """
-    options = options or RunOptions()
-    credentials = credentials or Credentials()
+    plan = _plan(credentials or Credentials(), options or RunOptions(), spec)
+    tgt = _connect(target, plan)
+    session = _Session(plan, tgt, reporters)
+    session.announce()
+    results, interrupted, cleanup = session.run_suites()
+    result = session.result(results, interrupted, cleanup)
+    for reporter in reporters:
+        reporter.finish(result)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the caller asked for, validated: the suites in order, the seed and the credentials."""
+
+    options: RunOptions
+    credentials: Credentials
+    spec: Spec
+    suites: list[Suite]
+    seed: int
+    run_id: str
+
+
+def _plan(credentials: Credentials, options: RunOptions, spec: Spec | str | Path | None) -> _Plan:
+    """Step 1: choose the suites, check each has the credentials it needs, fix the seed."""
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     suites = select_suites(options.suites)
     for s in suites:
@@ -78,97 +103,127 @@ def run(
             if not credentials.has(need):
                 raise CheckUsageError(f"suite {s.name!r} needs {_NEED_FLAGS.get(need, need)}")
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
-    rng = random.Random(seed)
-    run_id = f"{rng.getrandbits(32):08x}"
-    tgt = Target.of(target, timeout=options.timeout, rate_limit=options.rate_limit)
+    run_id = f"{random.Random(seed).getrandbits(32):08x}"
+    return _Plan(options, credentials, loaded, suites, seed, run_id)
+
+
+def _connect(target: Any, plan: _Plan) -> Target:
+    """Step 2: something answers, it is a buildd API, and the keys are accepted and of different teams."""
+    tgt = Target.of(target, timeout=plan.options.timeout, rate_limit=plan.options.rate_limit)
     tgt.preflight()
-    _check_credentials(tgt, credentials, suites)
+    _check_credentials(tgt, plan.credentials, plan.suites)
+    return tgt
 
-    recorder = Recorder()
-    secrets = credentials.secrets
-    workbench = Workbench(tgt, credentials, run_id=run_id, read_only=options.read_only, secrets=secrets)
-    guard = Guard(loaded, workbench)
-    started = time.perf_counter()
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
 
-    def emit(suite: str, what: str, n: int) -> None:
-        for reporter in reporters:
+class _Session:
+    """Steps 3-5: one context per suite, the suites in order (the engine once), cleanup, the result."""
+
+    def __init__(self, plan: _Plan, target: Target, reporters: Sequence[Reporter]) -> None:
+        self.plan, self.target, self.reporters = plan, target, reporters
+        self.recorder = Recorder()
+        self.workbench = Workbench(
+            target,
+            plan.credentials,
+            run_id=plan.run_id,
+            read_only=plan.options.read_only,
+            secrets=plan.credentials.secrets,
+        )
+        self.guard = Guard(plan.spec, self.workbench)
+        self.started = time.perf_counter()
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.contexts = {s.name: self._context(s) for s in plan.suites}
+
+    def _emit(self, suite: str, what: str, n: int) -> None:
+        for reporter in self.reporters:
             reporter.progress(suite, what, n)
 
-    contexts = {
-        s.name: SuiteContext(
+    def _context(self, s: Suite) -> SuiteContext:
+        plan = self.plan
+        return SuiteContext(
             suite=s.name,
-            spec=loaded,
-            target=tgt,
-            credentials=credentials,
-            options=options,
-            rng=random.Random(f"{seed}:{s.name}"),
-            run_id=run_id,
-            recorder=recorder,
-            workbench=workbench,
-            guard=guard,
-            progress=Progress(s.name, emit),
+            spec=plan.spec,
+            target=self.target,
+            credentials=plan.credentials,
+            options=plan.options,
+            rng=random.Random(f"{plan.seed}:{s.name}"),
+            run_id=plan.run_id,
+            recorder=self.recorder,
+            workbench=self.workbench,
+            guard=self.guard,
+            progress=Progress(s.name, self._emit),
         )
-        for s in suites
-    }
-    for reporter in reporters:
-        reporter.start([(s.name, s.title) for s in suites], seed=seed, run_id=run_id, target=tgt.base_url)
 
-    results: list[SuiteResult] = []
-    interrupted = False
-    engine_done = False
-    with _sigterm_as_interrupt():
+    def announce(self) -> None:
+        for reporter in self.reporters:
+            reporter.start(
+                [(s.name, s.title) for s in self.plan.suites],
+                seed=self.plan.seed,
+                run_id=self.plan.run_id,
+                target=self.target.base_url,
+            )
+
+    def run_suites(self) -> tuple[list[SuiteResult], bool, Cleanup]:
+        """Every suite in order; cleanup always runs (also after Ctrl-C or SIGTERM)."""
+        results: list[SuiteResult] = []
+        interrupted = False
+        engine_done = False
+        cleanup = Cleanup()
+        with _sigterm_as_interrupt():
+            try:
+                for s in self.plan.suites:
+                    result, engine_done = self._run_suite(s, engine_done)
+                    results.append(result)
+                    for reporter in self.reporters:
+                        reporter.progress(s.name, "done", 0)
+                    if result.error == "interrupted":
+                        interrupted = True
+                        break
+            finally:
+                with _interrupts_ignored():
+                    cleanup = self.workbench.cleanup()
+        return results, interrupted, cleanup
+
+    def _run_suite(self, s: Suite, engine_done: bool) -> tuple[SuiteResult, bool]:
+        """One suite; an error stops that suite only (its checks so far still count)."""
+        ctx = self.contexts[s.name]
+        t0, r0 = time.perf_counter(), self.target.requests_sent
+        error = None
         try:
-            for s in suites:
-                ctx = contexts[s.name]
-                t0, r0 = time.perf_counter(), tgt.requests_sent
-                error = None
-                try:
-                    if s.engine and not engine_done:
-                        engine_done = True
-                        run_engine([contexts[x.name] for x in suites if x.engine])
-                    if s.run is not None:
-                        s.run(ctx)
-                except KeyboardInterrupt:
-                    interrupted = True
-                    error = "interrupted"
-                except Exception as exc:  # a suite that cannot go on must not take the others down
-                    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-                results.append(
-                    SuiteResult(
-                        name=s.name,
-                        title=s.title,
-                        checks=recorder.for_suite(s.name),
-                        duration=time.perf_counter() - t0,
-                        requests=tgt.requests_sent - r0,
-                        notes=recorder.notes(s.name),
-                        error=error,
-                    )
-                )
-                for reporter in reporters:
-                    reporter.progress(s.name, "done", 0)
-                if interrupted:
-                    break
-        finally:
-            with _interrupts_ignored():
-                cleanup = workbench.cleanup()
+            if s.engine and not engine_done:
+                engine_done = True
+                run_engine([self.contexts[x.name] for x in self.plan.suites if x.engine])
+            if s.run is not None:
+                s.run(ctx)
+        except KeyboardInterrupt:
+            error = "interrupted"
+        except Exception as exc:  # noqa: BLE001  (a suite that cannot go on must not take the others down)
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+        result = SuiteResult(
+            name=s.name,
+            title=s.title,
+            checks=self.recorder.for_suite(s.name),
+            duration=time.perf_counter() - t0,
+            requests=self.target.requests_sent - r0,
+            notes=self.recorder.notes(s.name),
+            error=error,
+        )
+        return result, engine_done
 
-    result = RunResult(
-        run_id=run_id,
-        seed=seed,
-        target=tgt.base_url if not tgt.is_asgi else "asgi://app",
-        read_only=options.read_only,
-        started_at=started_at,
-        duration=time.perf_counter() - started,
-        suites=results,
-        requests=tgt.requests_sent,
-        cleanup=cleanup,
-        interrupted=interrupted,
-        options={**options.as_dict(), "seed": seed},
-    )
-    for reporter in reporters:
-        reporter.finish(result)
-    return result
+    def result(self, results: list[SuiteResult], interrupted: bool, cleanup: Cleanup) -> RunResult:
+        plan, tgt = self.plan, self.target
+        return RunResult(
+            run_id=plan.run_id,
+            seed=plan.seed,
+            target=tgt.base_url if not tgt.is_asgi else "asgi://app",
+            read_only=plan.options.read_only,
+            started_at=self.started_at,
+            duration=time.perf_counter() - self.started,
+            suites=results,
+            requests=tgt.requests_sent,
+            cleanup=cleanup,
+            interrupted=interrupted,
+            options={**plan.options.as_dict(), "seed": plan.seed},
+        )
 
 
 def _check_credentials(target: Target, credentials: Credentials, suites: Sequence[Suite]) -> None:
@@ -179,10 +234,7 @@ def _check_credentials(target: Target, credentials: Credentials, suites: Sequenc
         if (auth == AUTH_KEY and not credentials.key) or (auth == AUTH_OTHER and "other_key" not in needs):
             continue
         exchange = target.send("GET", "/api/accounts/me", headers=credentials.headers(auth))
-        body = exchange.json()
-        if exchange.status != 200 or not isinstance(body, dict):
-            raise CheckUsageError(f"{flag} was refused: GET /api/accounts/me answered {exchange.describe(120)}")
-        accounts[auth] = body
+        accounts[auth] = _preflight_account(target, flag, exchange)
     if AUTH_KEY in accounts and AUTH_OTHER in accounts:
         mine, other = accounts[AUTH_KEY], accounts[AUTH_OTHER]
         same = mine.get("id") == other.get("id") or (
@@ -192,6 +244,23 @@ def _check_credentials(target: Target, credentials: Credentials, suites: Sequenc
             raise CheckUsageError(
                 "--other-key must belong to another team than --key (ownership is checked across teams)"
             )
+
+
+def _preflight_account(target: Target, flag: str, exchange: Exchange) -> dict[str, Any]:
+    """Blame the right thing: 401/403 the key, 404 or non-JSON the base URL; any 2xx goes on to the suites.
+
+    Anything else (a 203, a 5xx) is the deployment's answer to judge, not a usage error: the suites report it.
+    """
+    url = f"{target.base_url.rstrip('/')}/api/accounts/me" if not target.is_asgi else "/api/accounts/me (ASGI app)"
+    if exchange.status in (401, 403):
+        raise CheckUsageError(f"{flag} was refused: GET {url} answered {exchange.describe(120)}")
+    body = exchange.json()
+    if exchange.status == 404 or (exchange.status < 500 and body is NO_BODY):
+        raise CheckUsageError(
+            f"no buildd API at {target.base_url}: GET {url} answered {exchange.describe(120)}"
+            " (is the base URL right, without a path prefix like /api?)"
+        )
+    return body if isinstance(body, dict) else {}
 
 
 @contextmanager

@@ -89,17 +89,22 @@ def registered() -> Iterator[None]:
     global _USERS
     from schemathesis.checks import CHECKS
 
+    from contracts.checks.acceptance import valid_data_accepted
+
+    ours = (error_body_shape, valid_data_accepted)
     with _LOCK:
         _USERS += 1
         if _USERS == 1:
-            schemathesis.check(error_body_shape)
+            for check in ours:
+                schemathesis.check(check)
     try:
         yield
     finally:
         with _LOCK:
             _USERS -= 1
-            if _USERS == 0 and "error_body_shape" in CHECKS.get_all_names():
-                CHECKS.unregister("error_body_shape")
+            for check in ours:
+                if _USERS == 0 and check.__name__ in CHECKS.get_all_names():
+                    CHECKS.unregister(check.__name__)
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str:

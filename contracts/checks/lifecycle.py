@@ -160,7 +160,9 @@ def claim_assigns(ctx: SuiteContext, flow: Flow) -> None:
     if not mine:
         reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
         if reason in _CANNOT_CLAIM_NOW:
-            flow.blocked = f"the claim was legitimately held back (diagnostics.reason={reason}); free a slot and rerun"
+            # the server's own excuse is evidence only when the account's state confirms it
+            _verify_held_back(ctx, str(reason), exchange)
+            flow.blocked = f"the claim was held back (diagnostics.reason={reason}, confirmed); free a slot and rerun"
             raise Skip(flow.blocked)
         _broken(ctx, "lifecycle.claim-assigns", CLAIM, "one worker for the pending task named by taskId", exchange)
     flow.worker = mine[0]
@@ -242,7 +244,10 @@ def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
     for worker in workers or []:
         if isinstance(worker, dict) and worker.get("id"):
             wb.finish_worker(str(worker["id"]))
-    if len(workers or []) > 1:
+    if not workers:
+        reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
+        raise Skip(f"the claim gave no worker (diagnostics.reason={reason}), so a limit of 1 was never tested")
+    if len(workers) > 1:
         _broken(
             ctx,
             "lifecycle.max-tasks",
@@ -260,18 +265,24 @@ def double_claim(ctx: SuiteContext, flow: Flow, rounds: int = 3) -> None:
     wb = ctx.workbench
     if flow.workspace is None:
         raise Skip(flow.blocked or "no workspace")
+    judged = 0
     for n in range(rounds):
         task = wb.create_task(f"race {n + 1}", workspace_id=flow.workspace)
         answers = _race(ctx, task, runners=(f"{wb.runner}-a", f"{wb.runner}-b"))
         winners = []
         for exchange in answers:
             wb.track_claim(exchange)
+            if exchange.status == 0 or exchange.status >= 500:
+                ctx.fail(
+                    ServerError, "lifecycle.double-claim", CLAIM, expected="an answer to each claim", exchange=exchange
+                )
             body = exchange.json()
             for worker in (body.get("workers") or []) if isinstance(body, dict) else []:
                 if isinstance(worker, dict) and worker.get("taskId") == task["id"]:
                     winners.append((worker, exchange))
         for worker, _ in winners:
             wb.finish_worker(str(worker["id"]))
+        judged += 1 if winners else 0
         if len(winners) > 1:
             ctx.fail(
                 DoubleClaim,
@@ -281,32 +292,82 @@ def double_claim(ctx: SuiteContext, flow: Flow, rounds: int = 3) -> None:
                 actual=f"{len(winners)} workers for task {task['id']}: " + ", ".join(str(w["id"]) for w, _ in winners),
                 exchange=winners[1][1],
             )
+    if not judged:
+        raise Skip(f"no claimer won any of {rounds} races, so exclusiveness was never tested")
 
 
 # answers that say "not now" for reasons outside this run (account or workspace limits)
 _CANNOT_CLAIM_NOW = frozenset({"no_slots", "all_candidates_deferred", "budget_exhausted", "budget_exhausted_partial"})
+_LIVE = "idle,starting,running,waiting_input"
+
+
+def _verify_held_back(ctx: SuiteContext, reason: str, claim: Exchange) -> None:
+    """Fail when the account's own state contradicts the claim's excuse; return when it is confirmed.
+
+    `no_slots` is checked against `GET /api/accounts/me` (maxConcurrentWorkers) and the key's live workers
+    (`GET /api/workers/mine`); the other excuses (budgets, deferrals) cannot be checked from outside, so they
+    stay a skip with the reason (which `--fail-on-skip` turns into a failure).
+    """
+    if reason != "no_slots":
+        return
+    me, mine = ctx.send("GET", "/api/accounts/me"), ctx.send("GET", "/api/workers/mine", params={"status": _LIVE})
+    me_body, mine_body = me.json(), mine.json()
+    limit = me_body.get("maxConcurrentWorkers") if isinstance(me_body, dict) else None
+    live = mine_body.get("workers") if isinstance(mine_body, dict) else None
+    if not isinstance(limit, int) or not isinstance(live, list):
+        raise Skip(f"the claim said no_slots and the account's slots could not be read ({me.describe(80)})")
+    if len(live) < limit:
+        _broken(
+            ctx,
+            "lifecycle.claim-assigns",
+            CLAIM,
+            "a worker for the pending task: the account has free worker slots",
+            claim,
+            f"diagnostics.reason=no_slots with {len(live)} live workers of maxConcurrentWorkers {limit}: "
+            + claim.describe(200),
+        )
 
 
 def _race(ctx: SuiteContext, task: dict[str, Any], runners: tuple[str, ...]) -> list[Exchange]:
-    """One claim per runner for `task`, released together (a barrier), each on its own connection."""
+    """One claim per runner for `task`, released together (a barrier), each on its own connection.
+
+    A race that did not happen (a claimer never reached the barrier, raised, or never came back) is a skip
+    with the reason, never a pass.
+    """
     barrier = threading.Barrier(len(runners))
     answers: list[Exchange] = []
+    problems: list[str] = []
     lock = threading.Lock()
 
     def claimer(runner: str) -> None:
-        session = ctx.target.new_session()
-        body = {"runner": runner, "taskId": task["id"], "workspaceId": task.get("workspaceId"), "maxTasks": 1}
-        barrier.wait(timeout=10)
-        exchange = ctx.send("POST", "/api/workers/claim", json=body, session=session)
+        try:
+            session = ctx.target.new_session()
+            body = {"runner": runner, "taskId": task["id"], "workspaceId": task.get("workspaceId"), "maxTasks": 1}
+            barrier.wait(timeout=10)
+            exchange = ctx.send("POST", "/api/workers/claim", json=body, session=session)
+        except threading.BrokenBarrierError:
+            with lock:
+                problems.append(f"{runner}: the claimers were not released together")
+            return
+        except Exception as exc:  # noqa: BLE001  (any failure to race is reported as an unjudged race)
+            with lock:
+                problems.append(f"{runner}: {type(exc).__name__}: {exc}"[:200])
+            return
         with lock:
             answers.append(exchange)
 
-    threads = [threading.Thread(target=claimer, args=(runner,)) for runner in runners]
+    threads = [threading.Thread(target=claimer, args=(runner,), daemon=True) for runner in runners]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=ctx.options.timeout * 2)
-    return answers
+        thread.join(timeout=ctx.options.timeout * 2 + 10)
+    with lock:
+        hung = [t.name for t in threads if t.is_alive()]
+        if hung:
+            problems.append(f"{len(hung)} claimer(s) did not finish within {ctx.options.timeout * 2 + 10:.0f}s")
+        if problems or len(answers) != len(runners):
+            raise Skip("the race did not run: " + "; ".join(problems or ["a claimer gave no answer"]))
+        return list(answers)
 
 
 MAIN_FLOW = (create_pending, claim_assigns, running, progress, completed, terminal_conflict)
@@ -322,7 +383,7 @@ _LINK_FAILURES: dict[str, type[ContractFailure]] = {
 }
 
 
-def run_links(ctx: SuiteContext) -> None:
+def run_links(ctx: SuiteContext, tracker: _LinksTracker | None = None) -> None:
     """schemathesis' state machine over the spec's links, a small seeded budget, no shrinking."""
     from schemathesis.checks import CHECKS, load_all_checks
     from schemathesis.core.failures import Failure, FailureGroup
@@ -352,6 +413,8 @@ def run_links(ctx: SuiteContext) -> None:
             if target.limiter:
                 target.limiter.acquire()
             target.count()
+            if tracker is not None:
+                tracker.current = case.operation.label
             return super().call(case, **kwargs)
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
@@ -425,13 +488,35 @@ def run_lifecycle(ctx: SuiteContext) -> None:
             try:
                 check(ctx, flow)
             except WorkbenchError as exc:
-                raise Skip(str(exc)) from None
+                if exc.exchange is not None and (exc.exchange.status == 0 or exc.exchange.status >= 500):
+                    ctx.fail(ServerError, rule_id, op, expected="a setup request answered", exchange=exc.exchange)
+                raise Skip(f"setup failed: {exc}") from None
         ctx.progress.advance()
+    tracker = _LinksTracker()
     try:
-        run_links(ctx)
-    except Exception as exc:  # the machine itself could not run: report it, keep the run going
-        ctx.recorder.note(SUITE, f"state machine did not run: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        run_links(ctx, tracker)
+    except Exception as exc:  # a dropped connection or a crash mid-machine is a finding, never a note
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        if tracker.current is None:
+            ctx.skip(LINKS_RULE, "(state machine)", f"the state machine could not start: {detail}")
+        else:
+            ctx.recorder.failed(
+                SUITE,
+                ServerError(
+                    rule=LINKS_RULE,
+                    operation=tracker.current,
+                    expected="an HTTP answer to every step along the spec's links",
+                    actual=ctx.secrets.mask(f"the step failed with {detail}"),
+                ),
+            )
     ctx.progress.advance()
+
+
+class _LinksTracker:
+    """The operation the state machine is calling (names the culprit when a step blows up)."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
 
 
 def _op_of(fn: Any) -> str:

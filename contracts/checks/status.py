@@ -1,7 +1,8 @@
 """Suite `status`: documented statuses, `{"error": ...}` bodies, 400 for broken input, never a 5xx.
 
 Generated part (schemathesis engine, positive and negative data): `not_a_server_error`,
-`status_code_conformance`, `negative_data_rejection` and our `error_body_shape`. Probe part, one request per
+`status_code_conformance`, `negative_data_rejection`, our `error_body_shape` and our `valid_data_accepted`
+(positive data is not refused unless the operation documents `x-business-rules`). Probe part, one request per
 operation with a JSON body: a syntactically broken body and a body with every field of the wrong type must both
 get 400 (404 is accepted when the resource in the path does not exist).
 """
@@ -10,9 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from contracts.checks.acceptance import EXPECTED as VALID_EXPECTED
+from contracts.checks.acceptance import VALID_INPUT_RULE
 from contracts.checks.errors import ERROR_BODY_RULE, EXPECTED, error_body_problem
 from contracts.context import Skip, SuiteContext
-from contracts.failures import ErrorBodyMalformed, InvalidInputAccepted, ServerError, UndocumentedStatus
+from contracts.failures import (
+    ErrorBodyMalformed,
+    InvalidInputAccepted,
+    ServerError,
+    UndocumentedStatus,
+    ValidInputRefused,
+)
 from contracts.plan import INVALID_JSON, RequestPlan, example_body, wrong_types
 from contracts.registry import RULES, EngineRule, declare, rule, suite
 from contracts.target import Exchange
@@ -40,13 +49,16 @@ ENGINE = {
         "status.invalid-input", InvalidInputAccepted, "a 4xx for a request that violates the schema"
     ),
     "error_body_shape": EngineRule(ERROR_BODY_RULE, ErrorBodyMalformed, EXPECTED),
+    "valid_data_accepted": EngineRule(VALID_INPUT_RULE, ValidInputRefused, VALID_EXPECTED),
 }
 
 
 def expect_rejected(ctx: SuiteContext, rule_id: str, op: Operation, exchange: Exchange) -> None:
     if exchange.status == 0 or exchange.status >= 500:
         ctx.fail(ServerError, rule_id, op.label, expected=REJECTED, exchange=exchange)
-    if exchange.status not in (400, 404):
+    # 404 only means "the resource in the path does not exist" when the path names one
+    accepted = (400, 404) if "{" in op.path else (400,)
+    if exchange.status not in accepted:
         failure = UndocumentedStatus if exchange.status not in op.statuses else InvalidInputAccepted
         ctx.fail(failure, rule_id, op.label, expected=REJECTED, exchange=exchange)
     problem = error_body_problem(exchange.status, exchange.content_type, exchange.body)

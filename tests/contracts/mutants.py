@@ -126,13 +126,17 @@ async def _send(send: Any, resp: Resp) -> None:
 
 @dataclass(frozen=True)
 class Mutant:
-    """One planted bug: `apply` returns the broken app; `rule`/`operation` must show up in the report."""
+    """One planted bug: `apply` returns the broken app; `rule`/`operation` (a glob) must show up in the report."""
 
     name: str
     rule: str
     operation: str
     suites: tuple[str, ...]
     operations: tuple[str, ...] | None = None
+    # a change to the spec both runs use (a rule the shipped spec gives nothing to judge on the mock)
+    spec_patch: Callable[[dict[str, Any]], None] | None = None
+    # RunOptions fields the narrow run needs besides the fast defaults (e.g. the coverage phase's negative cases)
+    options: tuple[tuple[str, Any], ...] = ()
 
     def apply(self, app: ASGIApp, keys: Keys, monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
         raise NotImplementedError
@@ -331,6 +335,141 @@ def _max_tasks_ignored(original: Any) -> Any:
     return lambda body: 100
 
 
+def _malformed_key_accepted(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/tasks")(req) and _bearer_of(req) == "not-a-buildd-key":
+        return _as_owner(req, keys)
+    return req
+
+
+def _unknown_key_accepted(req: Req, keys: Keys) -> Req | Resp:
+    bearer = _bearer_of(req) or ""
+    if _is("GET", "/api/tasks")(req) and re.fullmatch(r"bld_[0-9a-f]{64}", bearer) and bearer != keys.owner_key:
+        return _as_owner(req, keys)
+    return req
+
+
+def _session_on_key_route(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/workers/mine")(req) and "authorization" not in req.headers and "cookie" in req.headers:
+        return _as_owner(req, keys)
+    return req
+
+
+def _valid_key_refused(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/tasks")(req) and _bearer_of(req) == keys.owner_key:
+        return Resp.json(401, {"error": "Unauthorized"})
+    return req
+
+
+def _lists_without_credentials(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/workspaces")(req) and "authorization" not in req.headers and "cookie" not in req.headers:
+        return _as_owner(req, keys)
+    return req
+
+
+def _tasks_created_queued(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("POST", "/api/tasks")(req) and resp.status == 200:
+        payload = json.loads(resp.body)
+        payload["status"] = "queued"
+        return Resp(200, json.dumps(payload).encode(), resp.headers)
+    return resp
+
+
+def _claim_always_no_slots(req: Req, keys: Keys) -> Req | Resp:
+    """The review's server: every claim is turned away with a `no_slots` nobody can confirm."""
+    if _is("POST", "/api/workers/claim")(req):
+        diagnostics = {"reason": "no_slots", "activeWorkers": 0, "maxConcurrent": 3, "availableSlots": 0}
+        return Resp.json(200, {"workers": [], "diagnostics": diagnostics})
+    return req
+
+
+def _worker_update_rewriting(change: Callable[[dict[str, Any]], None]) -> Before:
+    """PATCH /api/workers/{id} with `change` applied to its body first (the update is answered, but wrong)."""
+
+    def before(req: Req, keys: Keys) -> Req | Resp:
+        if _is("PATCH", "/api/workers/{id}")(req) and req.body:
+            payload = json.loads(req.body)
+            if isinstance(payload, dict):
+                change(payload)
+                return Req(req.method, req.path, req.headers, json.dumps(payload).encode())
+        return req
+
+    return before
+
+
+def _ignore_running(payload: dict[str, Any]) -> None:
+    if payload.get("status") == "running":
+        payload.pop("status")
+
+
+def _progress_lost(payload: dict[str, Any]) -> None:
+    if "progress" in payload and payload.get("status") is None:
+        payload["progress"] = 0
+
+
+def _completion_ignored(payload: dict[str, Any]) -> None:
+    if payload.get("status") == "completed":
+        payload.pop("status")
+
+
+def _machine_requests_crash(req: Req, keys: Keys) -> Req | Resp:
+    """Every request of the state machine's client crashes (the suite's own requests do not).
+
+    The machine chooses its own path through the links, so the operation it trips on is not fixed ("*").
+    """
+    if req.path.startswith("/api/") and req.headers.get("user-agent") != "buildd-api-check":
+        return Resp(500, b"Internal Server Error", {"content-type": "text/plain"})
+    return req
+
+
+def _me_as_text(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("GET", "/api/accounts/me")(req) and resp.status == 200:
+        return Resp(200, resp.body, {**resp.headers, "content-type": "text/plain"})
+    return resp
+
+
+def _document_request_id(raw: dict[str, Any]) -> None:
+    """The shipped spec documents no response header on an API operation: document an optional one."""
+    ok = raw["paths"]["/api/accounts/me"]["get"]["responses"]["200"]
+    ok["headers"] = {"X-Request-Id": {"required": False, "schema": {"type": "string", "pattern": "^[0-9a-f-]{36}$"}}}
+
+
+def _bad_request_id(req: Req, resp: Resp, keys: Keys) -> Resp:
+    if _is("GET", "/api/accounts/me")(req) and resp.status == 200:
+        return Resp(200, resp.body, {**resp.headers, "x-request-id": "not a request id"})
+    return resp
+
+
+def _active_workers_crash(req: Req, keys: Keys) -> Req | Resp:
+    if _is("GET", "/api/workers/active")(req) and req.headers.get("authorization"):
+        return Resp.json(500, {"error": "Internal Server Error"})
+    return req
+
+
+def _create_task_accepts_anything(req: Req, resp: Resp, keys: Keys) -> Resp:
+    """A POST /api/tasks refused as invalid (valid JSON, wrong fields) is answered 200 as if created."""
+    if _is("POST", "/api/tasks")(req) and resp.status in (400, 413, 415, 422) and req.headers.get("authorization"):
+        try:
+            json.loads(req.body or b"null")
+        except ValueError:
+            return resp  # broken JSON stays a 400: this mutant is about schema validation
+        return Resp.json(200, {"id": "0b0b0b0b-0000-4000-8000-000000000000", "status": "pending"})
+    return resp
+
+
+def _my_workers_ignore_bad_filters(req: Req, resp: Resp, keys: Keys) -> Resp:
+    """GET /api/workers/mine answers a refused (schema-violating) query with an empty list instead of 400."""
+    if _is("GET", "/api/workers/mine")(req) and resp.status == 400:
+        return Resp.json(200, {"workers": []})
+    return resp
+
+
+def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
+    """Every heartbeat is refused as malformed (what the mock once did to buildd's runner)."""
+    if _is("POST", "/api/workers/heartbeat")(req) and req.headers.get("authorization"):
+        return Resp.json(400, {"error": "Invalid heartbeat"})
+    return req
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -460,6 +599,137 @@ MUTANTS: tuple[Mutant, ...] = (
         before=_dev_key_accepted,
     ),
     Rewrite("devmode-task-ids", "devmode.non-uuid-id", "POST /api/tasks", ("devmode",), after=_dev_task_ids),
+    Rewrite(
+        "malformed-key-accepted",
+        "auth.malformed-key",
+        "GET /api/tasks",
+        ("auth",),
+        ("listTasks",),
+        before=_malformed_key_accepted,
+    ),
+    Rewrite(
+        "unknown-key-accepted",
+        "auth.unknown-key",
+        "GET /api/tasks",
+        ("auth",),
+        ("listTasks",),
+        before=_unknown_key_accepted,
+    ),
+    Rewrite(
+        "session-on-key-route",
+        "auth.session-on-key-route",
+        "GET /api/workers/mine",
+        ("auth",),
+        ("listMyWorkers",),
+        before=_session_on_key_route,
+    ),
+    Rewrite(
+        "valid-key-refused",
+        "auth.valid-credential",
+        "GET /api/tasks",
+        ("auth",),
+        ("listTasks",),
+        before=_valid_key_refused,
+    ),
+    Rewrite(
+        "devmode-lists-without-credentials",
+        "devmode.unauthenticated-200",
+        "GET /api/workspaces",
+        ("devmode",),
+        before=_lists_without_credentials,
+    ),
+    Rewrite(
+        "task-created-queued",
+        "lifecycle.create-pending",
+        "POST /api/tasks",
+        ("lifecycle",),
+        after=_tasks_created_queued,
+    ),
+    Rewrite(
+        "claim-always-no-slots",
+        "lifecycle.claim-assigns",
+        "POST /api/workers/claim",
+        ("lifecycle",),
+        before=_claim_always_no_slots,
+    ),
+    Rewrite(
+        "running-ignored",
+        "lifecycle.running",
+        "PATCH /api/workers/{id}",
+        ("lifecycle",),
+        before=_worker_update_rewriting(_ignore_running),
+    ),
+    Rewrite(
+        "progress-lost",
+        "lifecycle.progress",
+        "PATCH /api/workers/{id}",
+        ("lifecycle",),
+        before=_worker_update_rewriting(_progress_lost),
+    ),
+    Rewrite(
+        "completion-ignored",
+        "lifecycle.completed",
+        "PATCH /api/workers/{id}",
+        ("lifecycle",),
+        before=_worker_update_rewriting(_completion_ignored),
+    ),
+    Rewrite(
+        "links-machine-crashes",
+        "lifecycle.links",
+        "*",
+        ("lifecycle",),
+        before=_machine_requests_crash,
+    ),
+    Rewrite(
+        "me-as-text",
+        "schemas.content-type",
+        "GET /api/accounts/me",
+        ("schemas",),
+        ("getMe",),
+        after=_me_as_text,
+    ),
+    Rewrite(
+        "bad-request-id-header",
+        "schemas.headers",
+        "GET /api/accounts/me",
+        ("schemas",),
+        ("getMe",),
+        spec_patch=_document_request_id,
+        after=_bad_request_id,
+    ),
+    Rewrite(
+        "active-workers-crash",
+        "status.server-error",
+        "GET /api/workers/active",
+        ("status",),
+        ("listActiveWorkers",),
+        before=_active_workers_crash,
+    ),
+    Rewrite(
+        "my-workers-ignore-bad-filters",
+        "status.invalid-input",
+        "GET /api/workers/mine",
+        ("status",),
+        ("listMyWorkers",),
+        options=(("coverage_phase", True),),
+        after=_my_workers_ignore_bad_filters,
+    ),
+    Rewrite(
+        "heartbeat-refused",
+        "status.valid-input",
+        "POST /api/workers/heartbeat",
+        ("status",),
+        ("sendHeartbeat",),
+        before=_heartbeat_refused,
+    ),
+    Rewrite(
+        "create-task-accepts-wrong-types",
+        "status.wrong-types",
+        "POST /api/tasks",
+        ("status",),
+        ("createTask",),
+        after=_create_task_accepts_anything,
+    ),
 )
 
 BY_NAME: Mapping[str, Mutant] = {m.name: m for m in MUTANTS}

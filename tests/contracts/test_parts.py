@@ -201,8 +201,19 @@ def test_junit_has_a_testsuite_per_suite_and_a_testcase_per_operation_and_rule()
 
 def test_the_json_report_is_the_documented_shape() -> None:
     data = json.loads(to_json(_result()))
-    assert data["version"] == 1 and data["exit_code"] == 1 and data["ok"] is False
+    assert data["version"] == 2 and data["exit_code"] == 1 and data["ok"] is False
     assert data["summary"] == {"suites": 2, "checks": 4, "passed": 1, "failed": 2, "skipped": 1, "failures": 2}
+    coverage = data["coverage"]
+    assert (coverage["verified"], coverage["skipped"]) == (3, 1)
+    assert coverage["not_verified"] == [
+        {
+            "suite": "auth",
+            "rule": "auth.valid-credential",
+            "operation": "GET /api/accounts",
+            "reason": "needs --session-cookie",
+        }
+    ]
+    assert coverage["by_rule"]["auth.valid-credential"] == {"verified": 0, "skipped": 1}
     first = data["failures"][0]
     assert set(first) == {
         "suite",
@@ -227,6 +238,25 @@ def test_the_console_shows_the_table_then_each_failure_with_its_fix() -> None:
     assert "Request:   curl -X GET http://h/api/tasks" in text
     assert "Fix:       Authenticate before anything else" in text
     assert "2 failure(s)" in text and "--seed 7" in text
+    # failures and what was not verified come before the table
+    assert text.index("auth.no-credentials") < text.index("not verified: 1") < text.index("buildd-api check")
+    assert "needs --session-cookie" in text
+
+
+def test_a_check_that_judged_nothing_is_skipped_with_a_reason_and_the_gates_fail_it() -> None:
+    empty = CheckResult("lifecycle", "lifecycle.max-tasks", "POST /api/workers/claim")
+    assert empty.outcome.value == "skipped" and empty.reason
+    suite = SuiteResult("lifecycle", "Lifecycle", [empty, CheckResult("lifecycle", "x", "y", runs=1)], 0.1, 1)
+    result = RunResult("id", 1, "http://h", False, "t", 0.1, [suite], 1)
+    assert result.exit_code == 0
+    result.options = {"fail_on_skip": True}
+    assert result.exit_code == 1 and "--fail-on-skip" in result.gate_problems[0]
+    result.options = {"min_coverage": 60}
+    assert result.exit_code == 1 and "50.0%" in result.gate_problems[0]
+    result.options = {"min_coverage": 50}
+    assert result.exit_code == 0
+    skipped = ET.fromstring(to_junit(result)).find(".//testcase/skipped")
+    assert skipped is not None and skipped.get("message") == empty.reason
 
 
 def test_the_public_surface() -> None:

@@ -1,0 +1,57 @@
+"""Valid requests are accepted: a request the schema allows is never refused as malformed.
+
+schemathesis' own `positive_data_acceptance` judges every operation by one global list of statuses; here the
+spec says, per operation, where a valid-by-schema request may still be refused: `x-business-rules` maps a
+status to the rule a valid request can break (`{'400': only a pending task can be started}`), and that status
+is then a legitimate answer to positive data. Any other 400, 413, 415 or 422 to generated positive data is a
+refused valid request — the way a server (or the mock) turns away real clients whose requests the spec allows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contracts.failures import ValidInputRefused
+from contracts.registry import declare
+
+if TYPE_CHECKING:
+    from schemathesis import Case, CheckContext, Response
+
+__all__ = ("BUSINESS_RULES", "VALID_INPUT_RULE", "business_rules", "valid_data_accepted")
+
+VALID_INPUT_RULE = "status.valid-input"
+BUSINESS_RULES = "x-business-rules"
+EXPECTED = "a request valid by the operation's schema is not refused as malformed (no 400/413/415/422)"
+# answers that say "your request is malformed"; 401/403/404/409/429 judge the caller or the state, not the shape
+REFUSALS = frozenset({400, 413, 415, 422})
+
+declare(
+    VALID_INPUT_RULE,
+    suite="status",
+    title="Requests valid by the schema are not refused as malformed",
+    failure=ValidInputRefused,
+)
+
+
+def business_rules(operation: Any) -> dict[int, str]:
+    """Status -> the business rule behind it (`x-business-rules: {'400': why}`), from a raw operation mapping."""
+    rules = operation.get(BUSINESS_RULES) if isinstance(operation, dict) else None
+    if not isinstance(rules, dict):
+        return {}
+    return {int(status): str(why) for status, why in rules.items() if str(status).isdigit()}
+
+
+def valid_data_accepted(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+    """Positive (schema-valid) data must not be answered as malformed unless a business rule is documented."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code not in REFUSALS:
+        return None
+    if response.status_code in business_rules(case.operation.definition.raw):
+        return None
+    body = response.content[:300].decode("utf-8", "replace").strip()
+    raise ValidInputRefused(
+        rule=VALID_INPUT_RULE,
+        operation=case.operation.label,
+        expected=EXPECTED,
+        actual=f"{response.status_code} {body}",
+    )
