@@ -115,3 +115,12 @@ def test_check_from_the_wheel(served: str, installed: Path, outside: Path) -> No
     proc = _run(installed, outside, "check", served, "--key", keys[0]["key"], "--suite", "auth",
                 "--max-examples", "1", "--no-coverage", timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_docs_and_console_from_the_wheel(served: str) -> None:
+    for path, marker in (("/docs", b"swagger-ui-bundle.js"), ("/docs/assets/swagger-ui-bundle.js", b"SwaggerUIBundle"),
+                         ("/docs/assets/docs.js", b"preauthorizeApiKey"), ("/__mock/console", b"console.js"),
+                         ("/__mock/console/assets/console.js", b"EventSource")):
+        with urllib.request.urlopen(f"{served}{path}", timeout=10) as response:
+            assert response.status == 200
+            assert marker in response.read(), path
