@@ -63,6 +63,13 @@ def test_console_shows_a_task_created_over_rest_within_a_second(page: Any, mock_
     # the promise: on screen within a second of the answer (the SSE event triggers the refresh)
     page.locator("#tasks tr", has_text=title).wait_for(timeout=1_000)
     page.locator("#events li", has_text="task:created").first.wait_for(timeout=1_000)
+    logged = page.locator("#requests tr", has_text="createTask")
+    logged.first.wait_for(timeout=10_000)  # the request log is polled
+    logged.first.click()
+    assert '"operationId": "createTask"' in page.locator("#request-detail").inner_text()
+    page.fill("#request-filter", "no-such-request")
+    assert page.locator("#requests tr").count() == 0
+    page.fill("#request-filter", "")
     screenshot(page, "console")
     assert page.errors == []  # type: ignore[attr-defined]
 
