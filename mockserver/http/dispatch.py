@@ -77,7 +77,8 @@ class Plan:
             if isinstance(preference, Refused):  # the mock's own answer about its own feature, outside the contract
                 return Response({"error": preference.error}, status_code=400)
             if isinstance(preference, Forced):
-                status, payload, headers = preference.status, preference.body, {"Preference-Applied": preference.applied}
+                status, payload = preference.status, preference.body
+                headers = {"Preference-Applied": preference.applied}
             else:
                 call = Call(
                     operation_id=self.op.operation_id,

@@ -51,7 +51,8 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     new_page = context.new_page()
     errors: list[str] = []
-    new_page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    new_page.on("console",
+                lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
     new_page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     new_page.errors = errors  # type: ignore[attr-defined]
     try:
