@@ -122,7 +122,9 @@ def serve(host: str, port: int, scenario: str, state_file: str | None, strict: b
     def announce(s: MockSettings) -> None:
         ws = s.base_url.replace("http://", "ws://", 1)
         click.echo(f"buildd mock on {s.base_url}  (scenario {s.scenario}{', strict' if s.strict else ''})")
-        click.echo(f"  spec      {s.base_url}/openapi.yaml")
+        click.echo(f"  spec      {s.base_url}/openapi.yaml   reference {s.base_url}/docs")
+        if s.control_api:
+            click.echo(f"  console   {s.base_url}/__mock/console")
         click.echo(f"  pusher    {ws}/app/{s.pusher_key}  (app id {s.pusher_app_id}, cluster {s.pusher_cluster})")
         click.echo(f"  keys      buildd-api fixtures keys   or   curl {s.base_url}/__mock/keys")
         click.echo("Ctrl+C stops it.")
