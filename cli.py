@@ -6,6 +6,8 @@ become one line on stderr and a non-zero exit (2 for usage and connection proble
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -31,13 +33,28 @@ def friendly_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a reader that went away (`| head -3`) shows up here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _silence_stdout()
+            return None  # the reader had enough: exit 0, so `set -o pipefail` scripts carry on
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except (OSError, ValueError, LookupError) as exc:  # our modules raise these with a message for people
             raise UserError(str(exc) or type(exc).__name__) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush does not raise again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (CliRunner): nothing to flush there
+        pass
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -105,7 +122,9 @@ def serve(host: str, port: int, scenario: str, state_file: str | None, strict: b
     def announce(s: MockSettings) -> None:
         ws = s.base_url.replace("http://", "ws://", 1)
         click.echo(f"buildd mock on {s.base_url}  (scenario {s.scenario}{', strict' if s.strict else ''})")
-        click.echo(f"  spec      {s.base_url}/openapi.yaml")
+        click.echo(f"  spec      {s.base_url}/openapi.yaml   reference {s.base_url}/docs")
+        if s.control_api:
+            click.echo(f"  console   {s.base_url}/__mock/console")
         click.echo(f"  pusher    {ws}/app/{s.pusher_key}  (app id {s.pusher_app_id}, cluster {s.pusher_cluster})")
         click.echo(f"  keys      buildd-api fixtures keys   or   curl {s.base_url}/__mock/keys")
         click.echo("Ctrl+C stops it.")
@@ -243,8 +262,28 @@ class _SuiteOption(click.Option):
         return record[0], f"{record[1]} Choices: {','.join(suite_names())}."
 
 
+class _BaseUrl(click.ParamType):
+    """An http(s) URL with a host; checked before anything else, so `check not-a-url` names the URL first."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from urllib.parse import urlsplit
+
+        text = str(value).strip()
+        try:
+            parts = urlsplit(text)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            _ = parts.port  # a non-numeric port raises here
+        except ValueError:
+            ok = False
+        if not ok:
+            raise UserError(f"{text!r} is not a URL; give the base URL of the server, e.g. http://127.0.0.1:4010")
+        return text
+
+
 @main.command()
-@click.argument("base_url")
+@click.argument("base_url", type=_BaseUrl())
 @click.option("--key", envvar="BUILDD_KEY", help="The API key whose resources are checked (env BUILDD_KEY).")
 @click.option("--other-key", envvar="BUILDD_OTHER_KEY",
               help="An API key of another team, for the ownership suite (env BUILDD_OTHER_KEY).")
@@ -317,7 +356,8 @@ def events() -> None:
 
 
 @events.command("tail")
-@click.option("--url", default="http://127.0.0.1:4010", show_default=True, help="Base URL of a running mock.")
+@click.option("--url", type=_BaseUrl(), default="http://127.0.0.1:4010", show_default=True,
+              help="Base URL of a running mock.")
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable), e.g. workspace-<id>.")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many events.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds.")

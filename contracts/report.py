@@ -193,7 +193,8 @@ def render(result: RunResult, console: Console) -> None:
         for note in suite.notes:
             console.print(f"[yellow]note[/yellow] {suite.name}: {note}", markup=True)
     if result.cleanup.deleted or result.cleanup.leftovers:
-        console.print(f"cleanup: deleted {len(result.cleanup.deleted)} resources", markup=False)
+        n = len(result.cleanup.deleted)
+        console.print(f"cleanup: deleted {n} resource{'' if n == 1 else 's'}", markup=False)
         for leftover in result.cleanup.leftovers[:5]:
             console.print(f"  left behind: {leftover}", markup=False)
         if len(result.cleanup.leftovers) > 5:

@@ -33,7 +33,8 @@ __all__ = (
     "pointer",
 )
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# a symlink to the checkout's openapi.yaml in a checkout, the packaged copy in an installed wheel
+DEFAULT_SPEC_PATH = (Path(__file__).parent / "openapi.yaml").resolve()
 SPEC_URI = "urn:buildd-spec"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MOCK_TAG = "mock"

@@ -8,26 +8,40 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ("StateFile",)
+__all__ = ("StateFile", "StateFileError")
 
 
 def _encode(record: Mapping[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":"), sort_keys=True)
 
 
+class StateFileError(ValueError):
+    """The state file cannot be used (no such folder, not SQLite, unreadable): one line for the CLI."""
+
+
 class StateFile:
     """A SQLite file in WAL mode with synchronous=FULL: a commit that returned is on disk (kill -9 safe)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # a typo in the folder must not silently create a new tree: the folder has to exist
+        if not path.parent.is_dir():
+            raise StateFileError(f"cannot use state file {path}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise StateFileError(f"cannot use state file {path}: it is a folder")
         self.path = path
         # the store's lock serialises every use, so one connection shared by threads is safe
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS records (tbl TEXT NOT NULL, key TEXT NOT NULL, "
-                         "body TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID")
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS records (tbl TEXT NOT NULL, key TEXT NOT NULL, "
+                             "body TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, body TEXT NOT NULL)")
+            self._db.execute("SELECT tbl, key, body FROM records LIMIT 0")  # an SQLite file of another shape
+        except sqlite3.Error as exc:
+            self._db.close()
+            reason = "not an SQLite file" if "not a database" in str(exc) else str(exc)
+            raise StateFileError(f"cannot use state file {path}: {reason}; pick another --state-file") from None
 
     def read(self, tables: Iterable[str]) -> dict[str, Any] | None:
         """The saved world, or None for a new file."""

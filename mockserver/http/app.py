@@ -24,6 +24,8 @@ from contracts.spec import Spec, load_spec
 from mockserver.http.context import MockContext
 from mockserver.http.control import control_handlers
 from mockserver.http.dispatch import Plan
+from mockserver.http.console import console_handlers
+from mockserver.http.docs import docs_handlers
 from mockserver.http.errors import EXCEPTION_HANDLERS
 from mockserver.http.requestlog import Front
 from mockserver.http.routes import Handler, load_all
@@ -54,7 +56,10 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
     def openapi_yaml() -> bytes:
         return spec.text
 
-    route_handlers: list[BaseRouteHandler] = [openapi_yaml, *realtime, *_spec_routes(spec, ctx, handlers, served_elsewhere)]
+    route_handlers: list[BaseRouteHandler] = [openapi_yaml, *docs_handlers(spec), *realtime,
+                                              *_spec_routes(spec, ctx, handlers, served_elsewhere)]
+    if settings.control_api:
+        route_handlers += console_handlers(spec)
     app = Litestar(
         route_handlers=route_handlers,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -30,7 +30,7 @@ from mockserver.domain.auth import Principal, authenticate
 from mockserver.domain.errors import DomainError
 from mockserver.http.context import MockContext
 from mockserver.http.errors import RequestRejected
-from mockserver.http.prefer import Preferences
+from mockserver.http.prefer import Forced, Passthrough, Preferences, Refused
 from mockserver.http.requestlog import STATE_ACCOUNT, STATE_OPERATION
 from mockserver.http.routes import Call, Handler
 from mockserver.http.strict import ResponseRules
@@ -73,9 +73,12 @@ class Plan:
             path = self.request.path(request.path_params)
             query, query_lists = self.request.query(request.query_params)
             body = await self._body(request, ctx) if self.request.has_body else None
-            forced = self.prefer.choose(request.headers.get("prefer"))
-            if forced is not None:
-                status, payload, headers = forced.status, forced.body, {"Preference-Applied": forced.applied}
+            preference = self.prefer.choose(request.headers.get("prefer"))
+            if isinstance(preference, Refused):  # the mock's own answer about its own feature, outside the contract
+                return Response({"error": preference.error}, status_code=400)
+            if isinstance(preference, Forced):
+                status, payload = preference.status, preference.body
+                headers = {"Preference-Applied": preference.applied}
             else:
                 call = Call(
                     operation_id=self.op.operation_id,
@@ -88,6 +91,8 @@ class Plan:
                     query_lists=query_lists,
                 )
                 status, payload, headers = _unpack(self.handler(call))
+                if isinstance(preference, Passthrough) and preference.status == status:
+                    headers = {**(headers or {}), "Preference-Applied": f"code={status}"}
         except (DomainError, RequestRejected) as exc:
             status, payload = exc.status, exc.body()
         finally:

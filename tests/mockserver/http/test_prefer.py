@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from contracts.spec import Spec
-from mockserver.http.prefer import Preferences, parse_prefer
+from mockserver.http.prefer import Preferences, Refused, parse_prefer
 
 MISSING_TASK = "00000000-0000-4000-8000-000000000000"
 
@@ -38,7 +38,8 @@ def test_a_forced_answer_changes_no_state(client: Any, key_auth: Any, fixture_wo
     web = next(w["id"] for w in fixture_world["workspaces"] if w["name"] == "acme-web")
     response = client.post("/api/tasks", json={"title": "never created", "workspaceId": web},
                            headers={**key_auth("acme-admin"), "Prefer": "code=400"})
-    assert (response.status_code, response.json()) == (400, {"error": "title is required"})
+    assert (response.status_code, response.json()) == (400, {"error": "Bad Request"})
+    assert response.headers["preference-applied"] == "code=400"
     assert task_count(client) == before
     assert client.get("/__mock/events").json()["events"] == []
 
@@ -53,12 +54,46 @@ def test_prefer_never_overrides_a_400(client: Any, key_auth: Any) -> None:
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("prefer", ["code=418", "code=abc", "example=nope", "code=200", "respond-async"])
-def test_an_unusable_preference_is_ignored(client: Any, key_auth: Any, prefer: str) -> None:
-    # 418 is undocumented, getMe's 200 has no example to force, and there is no example named "nope"
+def test_a_shared_error_example_of_another_operation_is_not_forced(client: Any, key_auth: Any) -> None:
+    # the shared BadRequest response's example is createTask's rule; listing tasks must not claim it
+    response = client.get("/api/tasks", headers={**key_auth("acme-admin"), "Prefer": "code=400"})
+    assert (response.status_code, response.json()) == (400, {"error": "Bad Request"})
+    assert response.headers["preference-applied"] == "code=400"
+
+
+@pytest.mark.parametrize(("prefer", "names"), [
+    ("code=429", "getMe documents 200, 401"),
+    ("code=418", "getMe documents"),
+    ("code=abc", "code=abc cannot be applied"),
+    ("example=nope", "no example 'nope'"),
+])
+def test_a_preference_that_cannot_be_applied_is_refused(client: Any, key_auth: Any, prefer: str,
+                                                        names: str) -> None:
     response = client.get("/api/accounts/me", headers={**key_auth("acme-admin"), "Prefer": prefer})
+    assert response.status_code == 400
+    assert names in response.json()["error"]
+    assert "preference-applied" not in response.headers
+
+
+def test_a_refusal_changes_no_state(client: Any, key_auth: Any, fixture_world: dict[str, Any]) -> None:
+    before = task_count(client)
+    web = next(w["id"] for w in fixture_world["workspaces"] if w["name"] == "acme-web")
+    response = client.post("/api/tasks", json={"title": "never created", "workspaceId": web},
+                           headers={**key_auth("acme-admin"), "Prefer": "code=418"})
+    assert response.status_code == 400
+    assert task_count(client) == before
+
+
+def test_a_documented_2xx_without_example_runs_the_handler_and_says_so(client: Any, key_auth: Any) -> None:
+    response = client.get("/api/accounts/me", headers={**key_auth("acme-admin"), "Prefer": "code=200"})
     assert response.status_code == 200
     assert response.json()["name"] == "acme-admin"
+    assert response.headers["preference-applied"] == "code=200"
+
+
+def test_other_preferences_are_ignored(client: Any, key_auth: Any) -> None:
+    response = client.get("/api/accounts/me", headers={**key_auth("acme-admin"), "Prefer": "respond-async, wait=5"})
+    assert response.status_code == 200
     assert "preference-applied" not in response.headers
 
 
@@ -97,7 +132,7 @@ def test_example_forces_the_named_example_with_its_status(things: Preferences) -
 
 
 def test_example_with_code_looks_only_under_that_code(things: Preferences) -> None:
-    assert things.choose("code=200, example=maintenance") is None
+    assert isinstance(things.choose("code=200, example=maintenance"), Refused)
     forced = things.choose("code=200, example=none")
     assert forced is not None and (forced.status, forced.body) == (200, {"things": []})
 

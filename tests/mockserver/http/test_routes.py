@@ -10,8 +10,9 @@ from litestar.routes import HTTPRoute
 from contracts.spec import DEFAULT_SPEC_PATH, load_spec
 from mockserver import MockSettings, create_app
 
-# routes the mock serves that are not operations of the spec: the spec itself and the Pusher transports
-NOT_OPERATIONS = re.compile(r"^/(openapi\.yaml|app/|apps/|pusher/)")
+# routes the mock serves that are not operations of the spec: the spec itself, the Pusher transports and the
+# pages for people (/docs, /__mock/console) with their assets
+NOT_OPERATIONS = re.compile(r"^/(openapi\.yaml|app/|apps/|pusher/|docs(/|$)|__mock/console(/|$))")
 LITESTAR_PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
