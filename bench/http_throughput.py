@@ -388,7 +388,7 @@ def tables(rounds: list[dict[str, Any]], summary: dict[str, dict[str, dict[str, 
                    "runs", "cycle mix (last run)"], abs_rows)
     n = len(rounds)
     return (f"Ratios (computed within each round, median of {n} round{'s' if n != 1 else ''}):\n\n" + t1
-            + f"\n\nAbsolute figures (median of runs):\n\n" + t2)
+            + "\n\nAbsolute figures (median of runs):\n\n" + t2)
 
 
 # ---------------------------------------------------------------------------------------------- main

@@ -89,7 +89,7 @@ def top_from_pstats(path: Path, n: int = 25) -> dict[str, list[tuple[str, float]
     st = pstats.Stats(str(path))
     total = st.total_tt or 1.0
     rows = []
-    for (file, line, func), (cc, nc, tt, ct, callers) in st.stats.items():  # type: ignore[attr-defined]
+    for (file, line, func), (_cc, _nc, tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
         rows.append((f"{func} ({_short(file)}:{line})", tt, ct))
     return {
         "self": [(name, 100.0 * tt / total) for name, tt, _ in sorted(rows, key=lambda r: -r[1])[:n]],

@@ -210,7 +210,6 @@ def _uvicorn_runner(app: Any, args: argparse.Namespace) -> Any:
         except ImportError:
             pass
         else:
-            settings = _settings(args.scenario, args.seed, args.port)
             sock = bind("127.0.0.1", args.port)
             server = _server(app)
             return lambda: server.run(sockets=[sock])

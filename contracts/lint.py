@@ -770,7 +770,7 @@ def _check_expression(spec: Spec, source: Operation, status: str, expr: Any) -> 
             return f"{expr} names a {where} parameter the source operation does not declare"
     m = re.match(r"^\$response\.body#/(.*)$", expr)
     if m and source.responses.get(status):
-        ok, schema = _safe_resolve(spec, source.responses[status])
+        ok, schema = _safe_resolve(spec, source.responses[status] or "")
         parts = [p.replace("~1", "/").replace("~0", "~") for p in m.group(1).split("/") if p != ""]
         if ok and not _body_path_declared(spec, schema, parts):
             return f"{expr} points at a field the {status} response schema does not declare"

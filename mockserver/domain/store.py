@@ -135,7 +135,8 @@ class Store:
     def dump(self) -> dict[str, Any]:
         """The current state in the world format (credentials carry only hashes)."""
         with self.lock:
-            return clone({"meta": self.meta, **{table: list(self._tables[table].values()) for table in TABLES}})
+            world: dict[str, Any] = clone({"meta": self.meta, **{t: list(self._tables[t].values()) for t in TABLES}})
+            return world
 
     def close(self) -> None:
         with self.lock:
@@ -156,6 +157,13 @@ class Store:
         if key is None:
             return None
         return self._tables[table].get(str(key))
+
+    def must(self, table: str, key: str) -> Record:
+        """A record an index or another record points at: its absence is a broken store, not a client's 404."""
+        record = self._tables[table].get(str(key))
+        if record is None:
+            raise LookupError(f"{table}/{key} is indexed but not stored")
+        return record
 
     def rows(self, table: str) -> Iterator[Record]:
         return iter(list(self._tables[table].values()))

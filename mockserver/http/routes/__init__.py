@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockserver.domain.auth import Principal
 
 __all__ = ("HANDLERS", "Call", "Reply", "handles", "load_all")
 
-Reply = Union[Any, tuple[int, Any]]
+Reply = Any | tuple[int, Any]
 
 
 @dataclass(slots=True)

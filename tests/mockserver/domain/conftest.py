@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +30,7 @@ from mockserver.domain.runtime import Clock, Ids, to_iso
 from mockserver.domain.service import Buildd
 from mockserver.domain.store import Store
 
-EPOCH = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 
 
 def uid(n: int) -> str:
