@@ -16,14 +16,11 @@ import collections
 import pstats
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     PY,
     RESULTS,
@@ -39,7 +36,7 @@ from _common import (  # noqa: E402
     timestamp,
     write_results,
 )
-from http_throughput import LUA, claim_keys, mock_fixture  # noqa: E402
+from http_throughput import LUA, claim_keys, mock_fixture
 
 ROOT = BENCH.parent
 

@@ -24,14 +24,10 @@ import argparse
 import http.client
 import json
 import re
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     HOST,
     PY,
