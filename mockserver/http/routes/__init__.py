@@ -51,7 +51,9 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[str, Handler]:
-    """Import every handler module once so their `@handles` registrations run."""
+    """Import every handler module once so their `@handles` registrations run; add the generic handler of every
+    `x-resource` operation of the spec (`BUILDD_SPEC` or the bundled one) that has no hand-written one."""
+    from contracts.spec import load_spec
     from mockserver.http.routes import (  # noqa: F401
         accounts,
         artifacts,
@@ -61,5 +63,6 @@ def load_all() -> dict[str, Handler]:
         workers,
         workspaces,
     )
+    from mockserver.http.routes.resources import resource_handlers
 
-    return HANDLERS
+    return {**resource_handlers(load_spec(), frozenset(HANDLERS)), **HANDLERS}
