@@ -23,7 +23,11 @@ serve: setup
 test: setup node_modules/.installed
 	$(BIN)/pytest $(ARGS)
 
+# ruff and mypy settings live in pyproject.toml (mypy is strict on mockserver/domain and contracts)
 lint: setup node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy mockserver/domain contracts
 	$(BIN)/buildd-api spec lint
 	node_modules/.bin/spectral lint openapi.yaml -r .spectral.yaml --fail-severity error
 

@@ -24,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The one import set-up of bench/: every script runs as `python bench/<script>.py` (so bench/ is already on the
+# path) and imports this module first, which puts the project root there for `mockserver`, `fixtures`, `tests`.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 LOGS = RESULTS / "logs"

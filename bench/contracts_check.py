@@ -24,7 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT
+
 BIN = Path(sys.executable).parent
 
 
@@ -140,7 +141,6 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
     from fixtures.keys import default_keys
 
     keys = default_keys()

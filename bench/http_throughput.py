@@ -28,15 +28,12 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     PLAIN_KEY,
     PLAIN_UUID,
@@ -388,7 +385,7 @@ def tables(rounds: list[dict[str, Any]], summary: dict[str, dict[str, dict[str, 
                    "runs", "cycle mix (last run)"], abs_rows)
     n = len(rounds)
     return (f"Ratios (computed within each round, median of {n} round{'s' if n != 1 else ''}):\n\n" + t1
-            + f"\n\nAbsolute figures (median of runs):\n\n" + t2)
+            + "\n\nAbsolute figures (median of runs):\n\n" + t2)
 
 
 # ---------------------------------------------------------------------------------------------- main

@@ -16,14 +16,11 @@ import collections
 import pstats
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     PY,
     RESULTS,
@@ -39,7 +36,7 @@ from _common import (  # noqa: E402
     timestamp,
     write_results,
 )
-from http_throughput import LUA, claim_keys, mock_fixture  # noqa: E402
+from http_throughput import LUA, claim_keys, mock_fixture
 
 ROOT = BENCH.parent
 
@@ -89,7 +86,7 @@ def top_from_pstats(path: Path, n: int = 25) -> dict[str, list[tuple[str, float]
     st = pstats.Stats(str(path))
     total = st.total_tt or 1.0
     rows = []
-    for (file, line, func), (cc, nc, tt, ct, callers) in st.stats.items():  # type: ignore[attr-defined]
+    for (file, line, func), (_cc, _nc, tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
         rows.append((f"{func} ({_short(file)}:{line})", tt, ct))
     return {
         "self": [(name, 100.0 * tt / total) for name, tt, _ in sorted(rows, key=lambda r: -r[1])[:n]],

@@ -29,9 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 CHANNEL = "workspace-bench"
 HARD_LIMIT = 120.0  # seconds: every scenario is cancelled past this
 

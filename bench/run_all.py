@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import http_throughput  # noqa: E402
-import profile_mock  # noqa: E402
-import scale  # noqa: E402
-import startup  # noqa: E402
-import whatif  # noqa: E402
-from _common import BENCH, PY, ROOT, bench_env, ensure_prism, log, require_wrk, timestamp, tool_versions, write_results  # noqa: E402
+import http_throughput
+import profile_mock
+import scale
+import startup
+import whatif
+from _common import BENCH, PY, ROOT, bench_env, ensure_prism, log, require_wrk, timestamp, tool_versions, write_results
 
 PEERS = {"realtime_fanout": BENCH / "realtime_fanout.py", "contracts_check": BENCH / "contracts_check.py"}
 

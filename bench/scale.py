@@ -24,14 +24,10 @@ import argparse
 import http.client
 import json
 import re
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     HOST,
     PY,
@@ -222,13 +218,13 @@ def tables(rows: list[dict[str, Any]]) -> str:
     full = [x for x in sizes if g(x, "claim_after_drain_ms", "claimed") == g(x, "claim_after_drain_ms", "n")]
     lo_d = full[0] if full and full[0] != hi else lo
     ratio_rows = [
-        [f"`GET /api/tasks?limit=50` median", fmt_ratio(ratio(g(hi, "list50_ms"), g(lo, "list50_ms")))],
-        [f"`GET /api/tasks` (no limit) median", fmt_ratio(ratio(g(hi, "list_all_ms"), g(lo, "list_all_ms")))],
+        ["`GET /api/tasks?limit=50` median", fmt_ratio(ratio(g(hi, "list50_ms"), g(lo, "list50_ms")))],
+        ["`GET /api/tasks` (no limit) median", fmt_ratio(ratio(g(hi, "list_all_ms"), g(lo, "list_all_ms")))],
         ["claim median (fresh world)", fmt_ratio(ratio(g(hi, "claim_ms"), g(lo, "claim_ms")))],
         [f"claim median after {args_drain_label(rows)} claims" + (f" (vs {lo_d:,}: smaller worlds ran dry)"
                                                                  if lo_d not in (None, lo) else ""),
          fmt_ratio(ratio(g(hi, "claim_after_drain_ms"), g(lo_d, "claim_after_drain_ms")))],
-        [f"PATCH worker median", fmt_ratio(ratio(g(hi, "patch_ms"), g(lo, "patch_ms")))],
+        ["PATCH worker median", fmt_ratio(ratio(g(hi, "patch_ms"), g(lo, "patch_ms")))],
         ["RSS after load", fmt_ratio(ratio(by[hi]["rss_after_load_mib"], by[lo]["rss_after_load_mib"]))],
         ["load time", fmt_ratio(ratio(by[hi]["load_s"], by[lo]["load_s"]))],
     ]

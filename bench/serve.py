@@ -21,11 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for p in (str(ROOT), str(HERE)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from _common import ROOT
+
+HERE = ROOT / "bench"
 
 
 def make_mock_app(scenario: str | None = None, size: int | None = None, seed: int | None = None,
@@ -210,7 +208,6 @@ def _uvicorn_runner(app: Any, args: argparse.Namespace) -> Any:
         except ImportError:
             pass
         else:
-            settings = _settings(args.scenario, args.seed, args.port)
             sock = bind("127.0.0.1", args.port)
             server = _server(app)
             return lambda: server.run(sockets=[sock])

@@ -23,13 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE)]
+import httpx
+from _common import Server, free_port, http_request, mock_serve_cmd, rss_kib
 
-import httpx  # noqa: E402
-from _common import Server, free_port, http_request, mock_serve_cmd, rss_kib  # noqa: E402
-
-from tests.hardening._load import LoadConfig, check_consistency, invariant_problems, run_load  # noqa: E402
+from tests.hardening._load import LoadConfig, check_consistency, invariant_problems, run_load
 
 WORKERS = ("acme-fleet", "globex-fleet", "acme-admin", "acme-ci", "acme-laptop", "acme-actions", "globex-admin",
            "globex-ci", "globex-laptop")

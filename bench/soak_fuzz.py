@@ -32,12 +32,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE)]
+from _common import ROOT, VENV_BIN, Server, bench_env, free_port, http_request, mock_serve_cmd
 
-from _common import VENV_BIN, Server, bench_env, free_port, http_request, mock_serve_cmd  # noqa: E402
-
-ROOT = HERE.parent
 SPEC = ROOT / "openapi.yaml"
 # 400s that schemathesis' positive_data_acceptance cannot know are right: they depend on the state
 # (kept in step with STATE_RULES_400 / BLANK_FIELD in tests/mockserver/http/test_schemathesis.py)

@@ -14,14 +14,10 @@ Writes bench/results/<timestamp>-startup.json and prints the markdown table.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     PLAIN_KEY,
     PY,

@@ -17,13 +17,9 @@ Writes bench/results/<timestamp>-whatif.json and prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     PY,
     Server,
@@ -40,7 +36,7 @@ from _common import (  # noqa: E402
     timestamp,
     write_results,
 )
-from http_throughput import LUA, claim_keys, mock_fixture  # noqa: E402
+from http_throughput import LUA, claim_keys, mock_fixture
 
 
 def cmd(port: int, experiments: list[str], *extra: str) -> list[str]:

@@ -14,6 +14,7 @@ Two passes over one loaded spec:
    events-resolve      every `x-events` entry names known channels, a resolving schema and existing operations
    operation-id        every operation has a unique operationId and at least one (declared) tag
    links-resolve       every response link names an existing operation and its parameters
+   resource-ops        every `x-resource` names a resource and one of its CRUD actions, once, with the id parameter
    ==================  ==========================================================================================
 
 A location names the operation (`POST /api/tasks (createTask)`) or the node (`components/schemas/Task`,
@@ -40,6 +41,7 @@ from .spec import METHODS, Operation, Spec, SpecError, load_spec, pointer
 __all__ = (
     "CHANNELS",
     "OWNERSHIP_RESOURCES",
+    "RESOURCE_ACTIONS",
     "RULES",
     "Finding",
     "LintReport",
@@ -55,6 +57,9 @@ OWNERSHIP_RESOURCES = frozenset({"account", "workspace", "task", "worker", "sche
 OWNERSHIP_LOCATIONS = frozenset({"path", "query", "body"})
 OWNERSHIP_RULES = frozenset({"owner", "team"})
 CHANNELS = frozenset({"workspace", "task", "worker"})
+# the verbs of the generic resource layer (mockserver.domain.resources.ACTIONS, which a test keeps equal)
+RESOURCE_ACTIONS = ("list", "get", "create", "update", "delete")
+_RESOURCE_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
 VALIDATOR_RULE = "openapi-valid"
 _MAX_MESSAGE = 300
 
@@ -365,8 +370,9 @@ def _check_ownership_fields(spec: Spec, op: Operation, raw: Mapping[str, Any], l
     if missing:
         yield f"{label} lacks {', '.join(missing)} (needs resource, in, name, rule, status, error)"
     resource = raw.get("resource")
-    if "resource" in raw and resource not in OWNERSHIP_RESOURCES:
-        yield f"{label} resource {resource!r} is not one of {', '.join(sorted(OWNERSHIP_RESOURCES))}"
+    resources = OWNERSHIP_RESOURCES | _declared_resources(spec)
+    if "resource" in raw and resource not in resources:
+        yield f"{label} resource {resource!r} is not one of {', '.join(sorted(resources))}"
     where = raw.get("in")
     if "in" in raw and where not in OWNERSHIP_LOCATIONS:
         yield f"{label} in {where!r} is not one of path, query, body"
@@ -833,6 +839,54 @@ def check_links(spec: Spec) -> Iterator[Finding]:
                                     f"{prefix}: requestBody field {field_name!r} is not in "
                                     f"{target.operation_id}'s request body schema",
                                 )
+
+
+# ---- resource-ops
+def _declared_resources(spec: Spec) -> frozenset[str]:
+    """The resource names the spec's `x-resource` markers declare (x-ownership may name them too)."""
+    return frozenset(
+        str(m["name"]) for op in _raw_operations(spec)
+        if isinstance(m := op.node.get("x-resource"), Mapping) and isinstance(m.get("name"), str)
+    )
+
+
+@rule("resource-ops", "every x-resource names a resource and one CRUD action, once, with the id parameter")
+def check_resource_ops(spec: Spec) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], str] = {}
+    for op in _raw_operations(spec):
+        marker = op.node.get("x-resource")
+        if marker is None:
+            continue
+        if not isinstance(marker, Mapping) or set(marker) != {"name", "action"}:
+            yield Finding("resource-ops", op.location, "x-resource must be a mapping of exactly `name` and `action`")
+            continue
+        name, action = marker["name"], marker["action"]
+        if not isinstance(name, str) or not _RESOURCE_NAME.match(name):
+            yield Finding("resource-ops", op.location, f"x-resource name {name!r} must be a singular camelCase word")
+            continue
+        if action not in RESOURCE_ACTIONS:
+            yield Finding("resource-ops", op.location,
+                          f"x-resource action {action!r} is not one of {', '.join(RESOURCE_ACTIONS)}")
+            continue
+        if (name, action) in seen:
+            yield Finding("resource-ops", op.location, f"x-resource {name}.{action} is also {seen[(name, action)]}")
+        seen.setdefault((name, action), op.location)
+        params = {p.get("name") for p in _op_path_params(spec, op)}
+        if action in ("get", "update", "delete") and f"{name}Id" not in params:
+            yield Finding("resource-ops", op.location,
+                          f"x-resource {name}.{action} needs the record id as path parameter `{name}Id`")
+        if action in ("create", "update") and "requestBody" not in op.node:
+            yield Finding("resource-ops", op.location, f"x-resource {name}.{action} needs a JSON request body")
+
+
+def _op_path_params(spec: Spec, op: _RawOperation) -> list[Mapping[str, Any]]:
+    item = spec.raw["paths"].get(op.path) or {}
+    found = []
+    for p in [*(item.get("parameters") or ()), *(op.node.get("parameters") or ())]:
+        ok, node = _safe_resolve(spec, p["$ref"]) if isinstance(p, Mapping) and "$ref" in p else (True, p)
+        if ok and isinstance(node, Mapping) and node.get("in") == "path":
+            found.append(node)
+    return found
 
 
 def known_rules() -> list[tuple[str, str]]:

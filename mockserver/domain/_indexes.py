@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from mockserver.domain.lifecycle import HEARTBEAT_WINDOW, LIVE_WORKER_STATUSES, STALE_AFTER, TERMINAL_TASK_STATUSES
 from mockserver.domain.runtime import iso_micros
 
-__all__ = ("Indexes",)
+__all__ = ("Indexes", "register_group_index", "unregister_group_index")
 
 GroupKey = Callable[[Mapping[str, Any]], "str | None"]
 
@@ -54,6 +54,17 @@ _GROUP_INDEXES: dict[tuple[str, str], GroupKey] = {
     ("heartbeats", "account"): _opt("accountId"),
     ("deviceCodes", "userCode"): _opt("userCode"),
 }
+
+
+def register_group_index(table: str, name: str, field: str) -> None:
+    """Index `table` by `field` under `name` in every `Indexes` built from now on (declared resources)."""
+    if (table, name) in _GROUP_INDEXES:
+        raise ValueError(f"index {table}.{name} exists already")
+    _GROUP_INDEXES[(table, name)] = _opt(field)
+
+
+def unregister_group_index(table: str, name: str) -> None:
+    del _GROUP_INDEXES[(table, name)]
 
 
 class _GroupIndex:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,12 +16,12 @@ from mockserver.domain.runtime import to_iso
 __all__ = ("ScheduleOps", "cron_fields", "next_cron_time")
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_NAMES = (
+_NAMES: tuple[dict[str, int], ...] = (
     {},
     {},
     {},
-    {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
-    {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())},
+    {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 )
 _FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _SETTABLE = ("name", "cronExpression", "timezone", "taskTemplate", "enabled", "oneShot", "maxConcurrentFromSchedule",
@@ -94,7 +94,7 @@ def next_cron_time(expression: str, after: datetime, tz: str = "UTC") -> datetim
         if t.minute not in minutes:
             t += timedelta(minutes=1)
             continue
-        return t.replace(tzinfo=zone).astimezone(timezone.utc)
+        return t.replace(tzinfo=zone).astimezone(UTC)
     return None
 
 

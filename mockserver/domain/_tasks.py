@@ -6,7 +6,7 @@ import bisect
 import heapq
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -51,7 +51,7 @@ class TaskOps(Ops):
                 return self._page(workspace_ids, status, limit, offset or 0)
             # without a status: the non-terminal tasks and those completed or failed in the last 24 h
             since = micros(self.clock.now() - RECENT) if status is None else None
-            tasks = [self.store.get("tasks", task_id) for task_id in self._newest(workspace_ids, status, since)]
+            tasks = [self.store.must("tasks", task_id) for task_id in self._newest(workspace_ids, status, since)]
             by_id = {str(ws["id"]): ws for ws in workspaces}
             items = self._out([{**t, "workspace": _ref(by_id[str(t["workspaceId"])])} for t in tasks])
             out: dict[str, Any] = {"tasks": items}
@@ -68,7 +68,7 @@ class TaskOps(Ops):
 
         Reads the store's per-status age lists: a merge of sorted lists, not a sort of every task."""
         wanted = _wanted(status)
-        lists: list[Iterable[tuple[int, str]]] = []
+        lists: list[Sequence[tuple[int, str]]] = []
         finished: list[tuple[int, str]] = []
         for workspace_id in workspace_ids:
             for task_status, entries in self.store.task_ages(workspace_id).items():
@@ -77,9 +77,9 @@ class TaskOps(Ops):
             if since is not None:
                 finishes = self.store.task_finishes(workspace_id)
                 for task_status in ("completed", "failed"):
-                    entries = finishes.get(task_status) or []
+                    done = finishes.get(task_status) or []
                     finished.extend((created, task_id) for _updated, created, task_id
-                                    in entries[bisect.bisect_left(entries, (since,)):])
+                                    in done[bisect.bisect_left(done, (since,)):])
         if finished:
             finished.sort()
             lists.append(finished)
@@ -114,7 +114,7 @@ class TaskOps(Ops):
             skip = 0
             if len(ids) >= limit:
                 break
-        page = [self.store.get("tasks", task_id) for task_id in ids]
+        page = [self.store.must("tasks", task_id) for task_id in ids]
         return {
             "tasks": [{"id": t["id"], "workspaceId": t["workspaceId"], "title": t["title"], "status": t["status"],
                        "priority": t.get("priority", 0), "category": t.get("category"),
@@ -191,11 +191,12 @@ class TaskOps(Ops):
             return access.workspace_for(self.store, principal, reference)
         visible = access.visible_workspaces(self.store, principal)
         lowered = reference.lower()
-        for match in (
+        matchers: tuple[Callable[[Record], bool], ...] = (
             lambda ws: (ws.get("repo") or "").lower() == lowered,
             lambda ws: str(ws["name"]).lower() == lowered,
             lambda ws: (ws.get("repo") or "").lower().endswith("/" + lowered),
-        ):
+        )
+        for match in matchers:
             found = [ws for ws in visible if match(ws)]
             if found:
                 return found[0]

@@ -114,7 +114,7 @@ class WorkerOps(Ops):
             progress = body["progress"]
             if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= 100:
                 raise BadRequest("progress must be a number between 0 and 100")
-            changes["progress"] = int(round(progress))
+            changes["progress"] = round(progress)
         if body.get("costUsd") is not None:
             cost = body["costUsd"]
             if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
@@ -133,7 +133,7 @@ class WorkerOps(Ops):
         appended = merged.pop("appendMilestones", None)
         if appended is not None:
             base = merged.get("milestones", worker.get("milestones") or [])
-            merged["milestones"] = (list(base) + appended)[-MILESTONES_KEPT:]
+            merged["milestones"] = (list(base or []) + appended)[-MILESTONES_KEPT:]
         elif "milestones" in merged:
             merged["milestones"] = merged["milestones"][-MILESTONES_KEPT:]
         for field in _GIT_STATS:

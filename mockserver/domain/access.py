@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import Forbidden, NotFound
 from mockserver.domain.store import Record, Store

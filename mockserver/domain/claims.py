@@ -44,9 +44,11 @@ from mockserver.domain.records import new_worker, task_view
 from mockserver.domain.runtime import Clock, Ids, micros, parse_iso, to_iso
 from mockserver.domain.store import Record, Store
 
-__all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "slugify")
+__all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "max_concurrent_workers",
+           "slugify")
 
 DEFAULT_MAX_TASKS = 3
+DEFAULT_MAX_CONCURRENT_WORKERS = 3  # an account without its own limit (new accounts are created with it too)
 DEFAULT_LEASE_MINUTES = 15
 MAX_LEASE_MINUTES = 240
 RUNNER_COOLDOWN = timedelta(seconds=60)
@@ -102,8 +104,13 @@ def _max_tasks(body: Mapping[str, Any]) -> int:
     return max(0, int(value))
 
 
+def max_concurrent_workers(account: Mapping[str, Any]) -> int:
+    """The account's limit of live workers, or the default when it has none."""
+    return int(account.get("maxConcurrentWorkers") or DEFAULT_MAX_CONCURRENT_WORKERS)
+
+
 def _check_limits(account: Mapping[str, Any], live: int) -> None:
-    max_workers = int(account.get("maxConcurrentWorkers") or 3)
+    max_workers = max_concurrent_workers(account)
     if live >= max_workers:
         raise LimitExceeded("Max concurrent workers limit reached", limit=max_workers, current=live)
     if account.get("authType", "api") == "api" and account.get("maxCostPerDay") is not None:
@@ -231,7 +238,7 @@ def claim_tasks(store: Store, clock: Clock, ids: Ids, emit: Emit, view: Callable
         raise BadRequest("workspaceId required for OAuth tokens with access to multiple workspaces",
                          accessibleWorkspaces=len(workspaces),
                          hint="Pass workspaceId, or claimAcrossAccessible: true to claim from any of them.")
-    max_workers = int(account.get("maxConcurrentWorkers") or 3)
+    max_workers = max_concurrent_workers(account)
     slots = min(max_tasks, max_workers - live)
     if account.get("authType") == "oauth" and account.get("maxConcurrentSessions") is not None:
         # each worker of an oauth account holds a session, so a claim cannot outgrow the session limit either

@@ -13,19 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ("Event", "Outbox", "task_channel", "worker_channel", "workspace_channel")
+from mockserver.channels import mission_channel, task_channel, worker_channel, workspace_channel
 
-
-def workspace_channel(workspace_id: str) -> str:
-    return f"workspace-{workspace_id}"
-
-
-def task_channel(task_id: str) -> str:
-    return f"task-{task_id}"
-
-
-def worker_channel(worker_id: str) -> str:
-    return f"worker-{worker_id}"
+__all__ = ("Event", "Outbox", "mission_channel", "task_channel", "worker_channel", "workspace_channel")
 
 
 @dataclass(frozen=True, slots=True)

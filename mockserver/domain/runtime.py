@@ -6,18 +6,18 @@ import random
 import string
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ("Clock", "Ids", "iso_micros", "micros", "parse_iso", "to_iso")
 
 
 def _wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_iso(dt: datetime) -> str:
     """`2026-01-02T03:04:05.678Z`: the real server's JSON timestamps (UTC, milliseconds, `Z`)."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     # not strftime: its %Y does not pad years before 1000 on every platform
     return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
             f".{dt.microsecond // 1000:03d}Z")
@@ -26,10 +26,10 @@ def to_iso(dt: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Inverse of `to_iso`; also accepts offsets and naive values (taken as UTC)."""
     dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_UNIX_EPOCH = _UNIX_EPOCH.replace(tzinfo=None)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -64,7 +64,7 @@ class Clock:
     def __init__(self, *, frozen_at: datetime | None = None, offset_seconds: float = 0.0) -> None:
         assert frozen_at is None or frozen_at.tzinfo is not None, "frozen_at must be timezone-aware"
         self._lock = threading.Lock()
-        self._frozen = frozen_at.astimezone(timezone.utc) if frozen_at else None
+        self._frozen = frozen_at.astimezone(UTC) if frozen_at else None
         self._offset = timedelta(seconds=offset_seconds)
 
     def now(self) -> datetime:
@@ -81,7 +81,7 @@ class Clock:
 
     def freeze(self, at: datetime | None = None) -> None:
         """Stop the clock at `at` (default: the current mock time); the offset restarts at zero."""
-        current = self.now() if at is None else at.astimezone(timezone.utc)
+        current = self.now() if at is None else at.astimezone(UTC)
         with self._lock:
             self._frozen, self._offset = current, timedelta()
 

@@ -8,7 +8,8 @@
 Every method either returns the response body (a fresh dict the caller may keep) or raises a
 `mockserver.domain.errors.DomainError` whose `status` and `body()` are the response. Events reach the outbox only
 when the call's changes commit. Methods are grouped by resource in the private `_accounts`, `_workspaces`,
-`_schedules`, `_tasks`, `_workers` and `_artifacts` modules.
+`_schedules`, `_tasks`, `_workers` and `_artifacts` modules. Plain resources declared in
+`mockserver.domain.resources` are served by `api.resources` (a `ResourceEngine` over the same store) instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.spec import Spec, load_spec
 from mockserver.domain._accounts import DeviceOps
 from mockserver.domain._artifacts import ArtifactOps
 from mockserver.domain._base import Settings
@@ -24,9 +26,11 @@ from mockserver.domain._task_actions import TaskActionOps
 from mockserver.domain._tasks import TaskOps
 from mockserver.domain._worker_control import WorkerControlOps
 from mockserver.domain._workspaces import WorkspaceOps
+from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.events import Outbox
 from mockserver.domain.lifecycle import expire_claims, expire_stale_workers
+from mockserver.domain.resources import ResourceEngine
 from mockserver.domain.runtime import Clock, Ids
 from mockserver.domain.store import Store
 
@@ -36,12 +40,27 @@ class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, Worke
     """The facade over store, clock, ids and outbox; see the module docstring."""
 
     def __init__(self, store: Store, clock: Clock | None = None, ids: Ids | None = None,
-                 outbox: Outbox | None = None, settings: Settings | None = None) -> None:
+                 outbox: Outbox | None = None, settings: Settings | None = None, *, spec: Spec | None = None) -> None:
         super().__init__(store, clock or Clock(), ids or Ids(0), outbox or Outbox(), settings)
+        self._spec = spec
+        self._resources: ResourceEngine | None = None
         if store.resumes:
             # the resumed state already holds what the seed handed out before the restart: draw from another
             # (still deterministic) stream, or the next create reuses an id, or a key, already issued
             self.ids.reseed(f"{self.ids.seed}/resume-{store.resumes}")
+
+    @property
+    def resources(self) -> ResourceEngine:
+        """The generic operations of the declared resources, read from the spec (default: the one `load_spec`
+        finds) on first use."""
+        if self._resources is None:
+            self._resources = ResourceEngine(self, self._spec or load_spec())
+        return self._resources
+
+    def serve_resource(self, operation_id: str, principal: Principal, path: Mapping[str, str],
+                       query: Mapping[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        """One `x-resource` operation: `(status, body)` or a `DomainError`."""
+        return self.resources.handle(operation_id, principal, path, query, body)
 
     def sweep(self) -> dict[str, int]:
         """Expire claims past `expiresAt` (back to pending) and fail workers that stopped reporting

@@ -33,7 +33,7 @@ from mockserver.domain._indexes import Indexes
 from mockserver.domain._statefile import StateFile
 from mockserver.domain.runtime import iso_micros
 
-__all__ = ("TABLES", "Store", "Transaction", "clone")
+__all__ = ("TABLES", "Store", "Transaction", "clone", "register_table", "unregister_table")
 
 Record = dict[str, Any]
 KeyFn = Callable[[Mapping[str, Any]], str]
@@ -77,6 +77,22 @@ TABLES: dict[str, KeyFn] = {
     "deviceCodes": _field("deviceTokenHash"),
     "sessions": _field("token"),
 }
+_BUILT_IN = frozenset(TABLES)
+
+
+def register_table(table: str, key_field: str) -> None:
+    """A declared resource's table, for every store built from now on (see mockserver.domain.resources)."""
+    if table in TABLES:
+        raise ValueError(f"table {table!r} exists already")
+    TABLES[table] = _field(key_field)
+
+
+def unregister_table(table: str) -> None:
+    if table in _BUILT_IN:
+        raise ValueError(f"table {table!r} is built in")
+    del TABLES[table]
+
+
 # order that keeps ids in creation order when a world or state file is loaded
 _CREATION_ORDERED = ("tasks", "workers", "artifacts", "schedules", "notes", "accounts", "workspaces")
 _EPOCH = "1970-01-01T00:00:00.000Z"
@@ -135,7 +151,8 @@ class Store:
     def dump(self) -> dict[str, Any]:
         """The current state in the world format (credentials carry only hashes)."""
         with self.lock:
-            return clone({"meta": self.meta, **{table: list(self._tables[table].values()) for table in TABLES}})
+            world: dict[str, Any] = clone({"meta": self.meta, **{t: list(rows.values()) for t, rows in self._tables.items()}})
+            return world
 
     def close(self) -> None:
         with self.lock:
@@ -156,6 +173,13 @@ class Store:
         if key is None:
             return None
         return self._tables[table].get(str(key))
+
+    def must(self, table: str, key: str) -> Record:
+        """A record an index or another record points at: its absence is a broken store, not a client's 404."""
+        record = self._tables[table].get(str(key))
+        if record is None:
+            raise LookupError(f"{table}/{key} is indexed but not stored")
+        return record
 
     def rows(self, table: str) -> Iterator[Record]:
         return iter(list(self._tables[table].values()))

@@ -10,9 +10,9 @@ here carries those events outward. This package imports neither ``mockserver.dom
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar.handlers import BaseRouteHandler
+
+from mockserver.channels import mission_channel, task_channel, worker_channel, workspace_channel
 
 from .config import RealtimeConfig
 from .hub import Envelope, EventHub, Subscriber
@@ -36,26 +36,6 @@ __all__ = [
     "worker_channel",
     "workspace_channel",
 ]
-
-
-def workspace_channel(workspace_id: Any) -> str:
-    """``workspace-{id}`` (unprefixed: ``EventHub.publish`` adds ``channel_prefix``)."""
-    return f"workspace-{workspace_id}"
-
-
-def task_channel(task_id: Any) -> str:
-    """``task-{id}`` (unprefixed)."""
-    return f"task-{task_id}"
-
-
-def worker_channel(worker_id: Any) -> str:
-    """``worker-{id}`` (unprefixed)."""
-    return f"worker-{worker_id}"
-
-
-def mission_channel(mission_id: Any) -> str:
-    """``mission-{id}`` (unprefixed)."""
-    return f"mission-{mission_id}"
 
 
 def realtime_handlers(

@@ -115,7 +115,7 @@ async def _signed_body(request: Request[Any, Any, Any], app_id: str, config: Rea
     if app_id != config.app_id:
         raise _BadRequest(f"Unknown app id {app_id!r}; this mock serves app id {config.app_id!r}", 404)
     body = await request.body()
-    params = {k: v for k, v in request.query_params.items()}
+    params = dict(request.query_params.items())
     problem = verify_signed_request(request.method, request.scope["path"], params, body, config)
     if problem:
         raise _BadRequest(problem, 401)

@@ -62,7 +62,7 @@ def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
         bodies.clear()  # the two answers above show a key once, by contract; nothing after them may
         keys += [created_key, fresh_key]
 
-        for name, key in fixture_keys.items():
+        for key in fixture_keys.values():
             auth = {"Authorization": f"Bearer {key}"}
             assert call("GET", "/api/accounts/me", headers=auth).status_code == 200
             call("POST", "/api/workers/claim", json={"runner": "secrets"}, headers=auth)  # 200, 403 (trigger), 429

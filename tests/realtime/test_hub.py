@@ -161,5 +161,5 @@ def test_realtime_handlers_lists_every_route_and_refuses_a_foreign_config() -> N
         "/pusher/auth",
     ]
     assert realtime_handlers(hub, RealtimeConfig())  # an equal config is fine
-    with pytest.raises(ValueError, match="config differs from hub.config"):
+    with pytest.raises(ValueError, match=r"config differs from hub\.config"):
         realtime_handlers(hub, RealtimeConfig(key="other"))

@@ -62,6 +62,7 @@ def test_every_rule_is_registered() -> None:
         "events-resolve",
         "operation-id",
         "links-resolve",
+        "resource-ops",
     }
     with pytest.raises(ValueError, match="already registered"):
         rule("secured-401", "again")(lambda spec: ())
@@ -256,6 +257,27 @@ CASES: list[tuple[str, Callable[[Raw], Any], str, str, str]] = [
         lambda r: _set(link(r, "/api/tasks", "post", "ClaimTask"), requestBody={"runnerName": "x"}),
         "links-resolve", "POST /api/tasks (createTask)", "'runnerName' is not in claimTasks",
     ),
+    (
+        "resource-unknown-action",
+        lambda r: op(r, "/api/tasks/{id}", "get").update({"x-resource": {"name": "task", "action": "fetch"}}),
+        "resource-ops", "GET /api/tasks/{id} (getTask)", "action 'fetch'",
+    ),
+    (
+        "resource-without-id-parameter",
+        lambda r: op(r, "/api/tasks/{id}", "get").update({"x-resource": {"name": "task", "action": "get"}}),
+        "resource-ops", "GET /api/tasks/{id} (getTask)", "path parameter `taskId`",
+    ),
+    (
+        "resource-action-twice",
+        lambda r: [op(r, p, "get").update({"x-resource": {"name": "task", "action": "list"}})
+                   for p in ("/api/tasks", "/api/tasks/{id}")],
+        "resource-ops", "GET /api/tasks/{id} (getTask)", "task.list is also GET /api/tasks",
+    ),
+    (
+        "resource-create-without-body",
+        lambda r: op(r, "/api/tasks/{id}", "delete").update({"x-resource": {"name": "task", "action": "create"}}),
+        "resource-ops", "DELETE /api/tasks/{id} (deleteTask)", "needs a JSON request body",
+    ),
 ]  # fmt: skip
 
 
@@ -354,3 +376,10 @@ def test_unreadable_or_unparseable_file_exits_2_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def test_resource_actions_are_the_resource_layers() -> None:
+    from contracts.lint import RESOURCE_ACTIONS
+    from mockserver.domain.resources import ACTIONS
+
+    assert RESOURCE_ACTIONS == ACTIONS

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockserver.domain.auth import Principal
 
 __all__ = ("HANDLERS", "Call", "Reply", "handles", "load_all")
 
-Reply = Union[Any, tuple[int, Any]]
+Reply = Any | tuple[int, Any]
 
 
 @dataclass(slots=True)
@@ -51,7 +51,9 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[str, Handler]:
-    """Import every handler module once so their `@handles` registrations run."""
+    """Import every handler module once so their `@handles` registrations run; add the generic handler of every
+    `x-resource` operation of the spec (`BUILDD_SPEC` or the bundled one) that has no hand-written one."""
+    from contracts.spec import load_spec
     from mockserver.http.routes import (  # noqa: F401
         accounts,
         artifacts,
@@ -61,5 +63,6 @@ def load_all() -> dict[str, Handler]:
         workers,
         workspaces,
     )
+    from mockserver.http.routes.resources import resource_handlers
 
-    return HANDLERS
+    return {**resource_handlers(load_spec(), frozenset(HANDLERS)), **HANDLERS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ("flag", "integer", "csv")
+__all__ = ("csv", "flag", "integer")
 
 
 def flag(query: Mapping[str, str], name: str) -> bool:

@@ -7,7 +7,7 @@ import os
 import re
 import signal
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,9 @@ from .conftest import ACCOUNT_IDS, EPOCH, TASK_IDS, WEB, at, build_world, claim,
 
 
 def test_clock_iso_has_milliseconds_and_z():
-    clock = Clock(frozen_at=datetime(2026, 1, 2, 3, 4, 5, 678999, tzinfo=timezone.utc))
+    clock = Clock(frozen_at=datetime(2026, 1, 2, 3, 4, 5, 678999, tzinfo=UTC))
     assert clock.iso() == "2026-01-02T03:04:05.678Z"
-    assert parse_iso(clock.iso()) == datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    assert parse_iso(clock.iso()) == datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
 
 def test_frozen_clock_moves_only_when_advanced():
@@ -121,7 +121,7 @@ def test_state_file_write_through_survives_a_reopen(tmp_path: Path, key):
     assert reopened.get("workers", worker["id"])["status"] == "idle"
     assert reopened.get("tasks", created["id"])["title"] == "persist me"
     assert reopened.get("tasks", TASK_IDS["high"])["status"] == "assigned"
-    assert [e[2] for e in reopened.pending_entries(WEB)][0] == TASK_IDS["later"]
+    assert next(e[2] for e in reopened.pending_entries(WEB)) == TASK_IDS["later"]
     reopened.reset()  # back to the world it was given, and so is the file
     reopened.close()
     assert Store(None, state_file=path).count("tasks") == 0
@@ -236,4 +236,4 @@ def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(a
 
 
 def test_iso_pads_early_years_to_four_digits():
-    assert to_iso(datetime(232, 10, 9, 3, 2, 26, 529000, tzinfo=timezone.utc)) == "0232-10-09T03:02:26.529Z"
+    assert to_iso(datetime(232, 10, 9, 3, 2, 26, 529000, tzinfo=UTC)) == "0232-10-09T03:02:26.529Z"

@@ -8,7 +8,6 @@ from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound, 
 
 from .conftest import ACCOUNT_IDS, GLOBEX_APP, TASK_IDS, VAULT, WEB, at, claim, events
 
-
 # -- create ----------------------------------------------------------------------------------------------------------
 
 

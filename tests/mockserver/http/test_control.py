@@ -6,6 +6,7 @@ import copy
 import json
 import re
 import time
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -77,9 +78,9 @@ def test_the_clock_starts_at_the_worlds_epoch(client: Any, fixture_world: dict[s
 
 
 def test_a_frozen_clock_stands_still(fixture_world: dict[str, Any]) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    app = create_app(MockSettings(frozen_clock=datetime(2026, 3, 1, tzinfo=timezone.utc)), world=fixture_world)
+    app = create_app(MockSettings(frozen_clock=datetime(2026, 3, 1, tzinfo=UTC)), world=fixture_world)
     with TestClient(app) as client:
         assert client.get("/__mock/clock").json() == {"now": "2026-03-01T00:00:00.000Z", "offsetSeconds": 0.0}
         assert client.post("/__mock/clock", json={"advanceSeconds": 90}).json()["now"] == "2026-03-01T00:01:30.000Z"

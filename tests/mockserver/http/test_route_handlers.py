@@ -8,8 +8,7 @@ import pytest
 
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
-
-from .conftest import ACCOUNT_IDS, TASK_IDS, WEB, claim
+from tests.mockserver.domain.world import ACCOUNT_IDS, TASK_IDS, WEB, claim
 
 HANDLERS = load_all()
 

@@ -14,7 +14,8 @@ from mockserver.domain.events import Outbox
 from mockserver.domain.runtime import Clock, Ids
 from mockserver.domain.service import Buildd
 from mockserver.domain.store import Store
-from tests.mockserver.domain.conftest import EPOCH, SESSIONS, WEB, build_world, key_for
+
+from .conftest import EPOCH, SESSIONS, WEB, build_world, key_for
 
 
 def _start(path: Path) -> Buildd:
