@@ -1,0 +1,118 @@
+"""`/api/mcp` mounted in the Litestar app: auth, the per-request MCP server over Streamable HTTP, GET/DELETE and
+`/api/mcp/registry`.
+
+As the real route: stateless (a fresh server and transport per request, no session ids), JSON responses, a Bearer
+API key required (401 before any JSON-RPC; the body follows the note, `{"error": "Unauthorized"}`), `GET` answers
+405 (no SSE stream on a stateless server). Tool actions reach the state through the mock's own REST routes with
+the caller's key (see actions.py), in process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from litestar.handlers import asgi
+from litestar.handlers.asgi_handlers import ASGIRouteHandler
+from litestar.types import Receive, Scope, Send
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+from mockserver.domain.auth import authenticate
+from mockserver.domain.errors import Unauthorized
+from mockserver.mcp.actions import ActionContext, ApiError
+from mockserver.mcp.server import build_server
+
+__all__ = ("MCP_PATH", "mcp_handlers")
+
+MCP_PATH = "/api/mcp"
+INTERNAL_BASE = "http://buildd-mock.internal"
+SSE_REFUSED = b"SSE not supported on stateless server"
+
+
+def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
+    """The mount; `store_of()` returns the domain store that keys are checked against (the context's, which a
+    reset replaces in place)."""
+
+    @asgi(MCP_PATH, is_mount=True, copy_scope=True)
+    async def mcp_mount(scope: Scope, receive: Receive, send: Send) -> None:
+        sub = scope.get("path", "/").rstrip("/")
+        if sub.endswith("/registry"):
+            await _registry(scope, send)
+            return
+        if sub not in ("", MCP_PATH):
+            await _json(send, 404, {"error": "Not found"})
+            return
+        method = scope["method"]
+        if method == "GET":
+            await _raw(send, 405, SSE_REFUSED, b"text/plain; charset=utf-8", allow=b"POST, DELETE")
+            return
+        if method not in ("POST", "DELETE"):
+            await _raw(send, 405, b"", b"text/plain", allow=b"GET, POST, DELETE")
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        authorization = headers.get("authorization")
+        try:
+            principal = authenticate(store_of(), authorization=authorization, session_token=None, accept={"apiKey"})
+        except Unauthorized:
+            await _json(send, 401, {"error": "Unauthorized"})
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        ctx = ActionContext(
+            level=principal.level or "worker",
+            workspace_id=(query.get("workspace") or [None])[0],
+            worker_id=(query.get("worker") or [None])[0],
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=scope["app"]), base_url=INTERNAL_BASE) as http:
+            manager = StreamableHTTPSessionManager(build_server(_rest(http, str(authorization)), ctx),
+                                                   json_response=True, stateless=True)
+            async with manager.run():
+                await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, send)
+
+    return [mcp_mount]
+
+
+def _rest(http: httpx.AsyncClient, authorization: str) -> Any:
+    async def call(method: str, path: str, *, query: Mapping[str, str] | None = None, body: Any = None) -> Any:
+        response = await http.request(
+            method, path, params=dict(query or {}), headers={"authorization": authorization},
+            **({"json": body} if body is not None else {}),
+        )
+        try:
+            payload = response.json() if response.content else None
+        except ValueError:
+            payload = {"error": response.text}
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, payload)
+        return payload
+
+    return call
+
+
+async def _registry(scope: Scope, send: Send) -> None:
+    """GET /api/mcp/registry: the real route proxies the public MCP registry; the mock has no network, so it
+    answers a deterministic empty page in the registry's shape (`servers`, `metadata`)."""
+    if scope["method"] != "GET":
+        await _raw(send, 405, b"", b"text/plain", allow=b"GET")
+        return
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    try:
+        limit = min(int((query.get("limit") or ["20"])[0]), 50)
+    except ValueError:
+        await _json(send, 400, {"error": "limit must be an integer"})
+        return
+    await _json(send, 200, {"servers": [], "metadata": {"count": 0, "limit": limit}})
+
+
+async def _json(send: Send, status: int, body: Any) -> None:
+    await _raw(send, status, json.dumps(body).encode(), b"application/json")
+
+
+async def _raw(send: Send, status: int, body: bytes, content_type: bytes, allow: bytes | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if allow:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
