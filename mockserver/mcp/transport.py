@@ -29,7 +29,7 @@ __all__ = ("MCP_PATH", "mcp_handlers")
 
 MCP_PATH = "/api/mcp"
 INTERNAL_BASE = "http://buildd-mock.internal"
-SSE_REFUSED = b"SSE not supported on stateless server"
+SSE_REFUSED = "SSE not supported on stateless server"
 
 
 def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
@@ -47,10 +47,10 @@ def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
             return
         method = scope["method"]
         if method == "GET":
-            await _raw(send, 405, SSE_REFUSED, b"text/plain; charset=utf-8", allow=b"POST, DELETE")
+            await _json(send, 405, {"error": SSE_REFUSED}, allow=b"POST, DELETE")
             return
         if method not in ("POST", "DELETE"):
-            await _raw(send, 405, b"", b"text/plain", allow=b"GET, POST, DELETE")
+            await _json(send, 405, {"error": "Method not allowed"}, allow=b"GET, POST, DELETE")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         authorization = headers.get("authorization")
@@ -58,6 +58,11 @@ def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
             principal = authenticate(store_of(), authorization=authorization, session_token=None, accept={"apiKey"})
         except Unauthorized:
             await _json(send, 401, {"error": "Unauthorized"})
+            return
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if method == "POST" and content_type != "application/json":
+            # the SDK answers a bare text 400 here, the real (TypeScript) transport a 415
+            await _json(send, 415, {"error": "Unsupported Media Type: Content-Type must be application/json"})
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         ctx = ActionContext(
@@ -69,7 +74,7 @@ def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
             manager = StreamableHTTPSessionManager(build_server(_rest(http, str(authorization)), ctx),
                                                    json_response=True, stateless=True)
             async with manager.run():
-                await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, send)
+                await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, _note_errors(send))
 
     return [mcp_mount]
 
@@ -91,11 +96,48 @@ def _rest(http: httpx.AsyncClient, authorization: str) -> Any:
     return call
 
 
+def _note_errors(send: Send) -> Send:
+    """The SDK answers a transport-level refusal (not JSON-RPC, DELETE without sessions, ...) with a JSON-RPC error
+    envelope; the note wants every 4xx body to be `{"error": "<message>"}`, so such a body is rewritten to that
+    (the JSON-RPC `code` kept beside it). 2xx answers pass untouched. See docs/deviations.md."""
+    start: dict[str, Any] | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Any) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            start = dict(message)
+            return
+        if start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        raw = b"".join(chunks)
+        try:
+            envelope = json.loads(raw) if raw else {}
+        except ValueError:
+            envelope = {"error": {"message": raw.decode("utf-8", "replace")}}
+        error = envelope.get("error") if isinstance(envelope, dict) else None
+        body: dict[str, Any] = (
+            {"error": str(error.get("message") or "Bad request"), "code": error.get("code")}
+            if isinstance(error, dict) else {"error": raw.decode("utf-8", "replace") or "Bad request"}
+        )
+        payload = json.dumps(body).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    return wrapped
+
+
 async def _registry(scope: Scope, send: Send) -> None:
     """GET /api/mcp/registry: the real route proxies the public MCP registry; the mock has no network, so it
     answers a deterministic empty page in the registry's shape (`servers`, `metadata`)."""
     if scope["method"] != "GET":
-        await _raw(send, 405, b"", b"text/plain", allow=b"GET")
+        await _json(send, 405, {"error": "Method not allowed"}, allow=b"GET")
         return
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     try:
@@ -106,8 +148,8 @@ async def _registry(scope: Scope, send: Send) -> None:
     await _json(send, 200, {"servers": [], "metadata": {"count": 0, "limit": limit}})
 
 
-async def _json(send: Send, status: int, body: Any) -> None:
-    await _raw(send, status, json.dumps(body).encode(), b"application/json")
+async def _json(send: Send, status: int, body: Any, allow: bytes | None = None) -> None:
+    await _raw(send, status, json.dumps(body).encode(), b"application/json", allow)
 
 
 async def _raw(send: Send, status: int, body: bytes, content_type: bytes, allow: bytes | None = None) -> None:

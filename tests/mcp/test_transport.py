@@ -80,13 +80,24 @@ def test_the_official_client_is_refused_without_a_valid_key(base_url: str) -> No
 def test_get_answers_405_as_a_stateless_server_does(base_url: str, fixture_keys: dict[str, str]) -> None:
     response = httpx.get(f"{base_url}/api/mcp", headers={"Authorization": f"Bearer {fixture_keys['acme-ci']}"})
     assert response.status_code == 405
-    assert response.text == "SSE not supported on stateless server"
+    assert response.json() == {"error": "SSE not supported on stateless server"}  # the real text, in the note's shape
 
 
 def test_delete_with_a_key_is_handed_to_the_stateless_transport(base_url: str, fixture_keys: dict[str, str]) -> None:
-    response = httpx.delete(f"{base_url}/api/mcp", headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"})
-    assert response.status_code < 500  # no session to end: the SDK's answer, never a crash
-    assert response.status_code != 401
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"}
+    response = httpx.delete(f"{base_url}/api/mcp", headers=headers)
+    assert response.status_code == 405  # no session to end
+    assert response.json()["error"] == "Method Not Allowed: Session termination not supported"
+
+
+def test_transport_refusals_use_the_notes_error_shape(base_url: str, fixture_keys: dict[str, str]) -> None:
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"}
+    not_jsonrpc = httpx.post(f"{base_url}/api/mcp", json={"foo": 1}, headers=headers)
+    assert not_jsonrpc.status_code == 400 and isinstance(not_jsonrpc.json()["error"], str)
+    text = httpx.post(f"{base_url}/api/mcp", content=b"hello", headers={**headers, "Content-Type": "text/plain"})
+    assert (text.status_code, text.json()["error"]) == (415, "Unsupported Media Type: Content-Type must be application/json")
+    unknown = httpx.post(f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 7, "method": "nope"}, headers=headers)
+    assert unknown.status_code == 200 and unknown.json()["error"]["code"] == -32601  # JSON-RPC errors stay JSON-RPC
 
 
 def test_the_registry_answers_a_deterministic_empty_page(base_url: str) -> None:
