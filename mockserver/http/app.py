@@ -48,7 +48,7 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
         for handler in realtime_handlers(ctx.hub, ctx.hub.config)
         if settings.control_api or not any(p.startswith(CONTROL_PREFIX) for p in handler.paths)
     ]
-    realtime += mcp_handlers(lambda: ctx.api.store)  # /api/mcp[/registry]: an ASGI mount, not a spec Plan
+    realtime += mcp_handlers(ctx)  # /api/mcp[/registry]: an ASGI mount, not a spec Plan
     served_elsewhere = {path for handler in realtime for path in handler.paths} | {"/api/mcp/registry"}
     handlers: dict[str, Handler] = {**load_all(), **(control_handlers(ctx) if settings.control_api else {})}
 

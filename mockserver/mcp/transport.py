@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 import httpx
+from litestar.datastructures import MultiDict
 from litestar.handlers import asgi
 from litestar.handlers.asgi_handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
@@ -22,6 +23,9 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from mockserver.domain.auth import authenticate
 from mockserver.domain.errors import Unauthorized
+from mockserver.http.context import MockContext
+from mockserver.http.errors import RequestRejected
+from mockserver.http.validation import RequestRules
 from mockserver.mcp.actions import ActionContext, ApiError
 from mockserver.mcp.server import build_server
 
@@ -32,15 +36,19 @@ INTERNAL_BASE = "http://buildd-mock.internal"
 SSE_REFUSED = "SSE not supported on stateless server"
 
 
-def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
-    """The mount; `store_of()` returns the domain store that keys are checked against (the context's, which a
-    reset replaces in place)."""
+def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
+    """The mount; keys are checked against the mock's store, query parameters against the spec's operations."""
+    mcp_query = RequestRules.build(ctx.spec, ctx.spec.operations["mcpRequest"])
+    registry_query = RequestRules.build(ctx.spec, ctx.spec.operations["listMcpRegistry"])
 
     @asgi(MCP_PATH, is_mount=True, copy_scope=True)
     async def mcp_mount(scope: Scope, receive: Receive, send: Send) -> None:
         sub = scope.get("path", "/").rstrip("/")
         if sub.endswith("/registry"):
-            await _registry(scope, send)
+            try:
+                await _registry(scope, send, registry_query)
+            except RequestRejected as exc:
+                await _json(send, exc.status, exc.body())
             return
         if sub not in ("", MCP_PATH):
             await _json(send, 404, {"error": "Not found"})
@@ -55,7 +63,7 @@ def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         authorization = headers.get("authorization")
         try:
-            principal = authenticate(store_of(), authorization=authorization, session_token=None, accept={"apiKey"})
+            principal = authenticate(ctx.api.store, authorization=authorization, session_token=None, accept={"apiKey"})
         except Unauthorized:
             await _json(send, 401, {"error": "Unauthorized"})
             return
@@ -64,14 +72,16 @@ def mcp_handlers(store_of: Any) -> list[ASGIRouteHandler]:
             # the SDK answers a bare text 400 here, the real (TypeScript) transport a 415
             await _json(send, 415, {"error": "Unsupported Media Type: Content-Type must be application/json"})
             return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        ctx = ActionContext(
-            level=principal.level or "worker",
-            workspace_id=(query.get("workspace") or [None])[0],
-            worker_id=(query.get("worker") or [None])[0],
+        try:
+            query, _ = mcp_query.query(_query(scope))
+        except RequestRejected as exc:
+            await _json(send, exc.status, exc.body())
+            return
+        caller = ActionContext(
+            level=principal.level or "worker", workspace_id=query.get("workspace"), worker_id=query.get("worker")
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=scope["app"]), base_url=INTERNAL_BASE) as http:
-            manager = StreamableHTTPSessionManager(build_server(_rest(http, str(authorization)), ctx),
+            manager = StreamableHTTPSessionManager(build_server(_rest(http, str(authorization)), caller),
                                                    json_response=True, stateless=True)
             async with manager.run():
                 await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, _note_errors(send))
@@ -133,18 +143,18 @@ def _note_errors(send: Send) -> Send:
     return wrapped
 
 
-async def _registry(scope: Scope, send: Send) -> None:
+def _query(scope: Scope) -> MultiDict[str]:
+    return MultiDict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+
+
+async def _registry(scope: Scope, send: Send, rules: RequestRules) -> None:
     """GET /api/mcp/registry: the real route proxies the public MCP registry; the mock has no network, so it
     answers a deterministic empty page in the registry's shape (`servers`, `metadata`)."""
     if scope["method"] != "GET":
         await _json(send, 405, {"error": "Method not allowed"}, allow=b"GET")
         return
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    try:
-        limit = min(int((query.get("limit") or ["20"])[0]), 50)
-    except ValueError:
-        await _json(send, 400, {"error": "limit must be an integer"})
-        return
+    query, _ = rules.query(_query(scope))
+    limit = min(int(query.get("limit") or 20), 50)
     await _json(send, 200, {"servers": [], "metadata": {"count": 0, "limit": limit}})
 
 

@@ -104,7 +104,9 @@ def test_the_registry_answers_a_deterministic_empty_page(base_url: str) -> None:
     response = httpx.get(f"{base_url}/api/mcp/registry", params={"search": "github", "limit": "99"})
     assert response.status_code == 200
     assert response.json() == {"servers": [], "metadata": {"count": 0, "limit": 50}}
-    assert httpx.get(f"{base_url}/api/mcp/registry", params={"limit": "x"}).status_code == 400
+    refused = httpx.get(f"{base_url}/api/mcp/registry", params={"limit": "x"})
+    assert refused.status_code == 400 and "limit" in refused.json()["error"]
+    assert httpx.get(f"{base_url}/api/mcp/registry", params={"search": "x" * 201}).status_code == 400
 
 
 @pytest.mark.parametrize(("account", "level"), [("acme-trigger", "trigger"), ("acme-ci", "worker"), ("acme-admin", "admin")])
@@ -152,3 +154,12 @@ def test_resources_are_listed_and_pending_tasks_come_from_the_state(base_url: st
     first = max((t for t in tasks["tasks"] if t["status"] == "pending"), key=lambda t: t.get("priority") or 0)
     assert pending.startswith(f"[P{first['priority']}] {first['title']} ({first['id']})")
     assert memory == "Memory service not configured."
+
+
+def test_query_parameters_are_checked_after_the_key(base_url: str, fixture_keys: dict[str, str],
+                                                    claude_code_initialize: dict[str, Any]) -> None:
+    url = f"{base_url}/api/mcp?workspace={'x' * 201}"
+    assert httpx.post(url, json=claude_code_initialize, headers=MCP_HEADERS).status_code == 401
+    refused = httpx.post(url, json=claude_code_initialize,
+                         headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"})
+    assert refused.status_code == 400 and "workspace" in refused.json()["error"]
