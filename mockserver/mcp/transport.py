@@ -67,13 +67,10 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
         except Unauthorized:
             await _json(send, 401, {"error": "Unauthorized"})
             return
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if method == "POST" and content_type != "application/json":
-            # the SDK answers a bare text 400 here, the real (TypeScript) transport a 415
-            await _json(send, 415, {"error": "Unsupported Media Type: Content-Type must be application/json"})
-            return
         try:
             query, _ = mcp_query.query(_query(scope))
+            if method == "POST":  # the JSON-RPC envelope checked against the spec: the note's 400/413/415
+                receive = await _checked_body(scope, receive, mcp_query, ctx.settings.max_body_bytes)
         except RequestRejected as exc:
             await _json(send, exc.status, exc.body())
             return
@@ -141,6 +138,36 @@ def _note_errors(send: Send) -> Send:
         await send({"type": "http.response.body", "body": payload})
 
     return wrapped
+
+
+async def _checked_body(scope: Scope, receive: Receive, rules: RequestRules, limit: int) -> Receive:
+    """Read the body (at most `limit` bytes), validate it, and hand the SDK a `receive` that replays it."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise rules.too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    raw = b"".join(chunks)
+    content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1") or None
+    rules.body(raw, content_type)
+    replayed = False
+
+    async def replay() -> Any:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replay
 
 
 def _query(scope: Scope) -> MultiDict[str]:

@@ -95,7 +95,10 @@ def test_transport_refusals_use_the_notes_error_shape(base_url: str, fixture_key
     not_jsonrpc = httpx.post(f"{base_url}/api/mcp", json={"foo": 1}, headers=headers)
     assert not_jsonrpc.status_code == 400 and isinstance(not_jsonrpc.json()["error"], str)
     text = httpx.post(f"{base_url}/api/mcp", content=b"hello", headers={**headers, "Content-Type": "text/plain"})
-    assert (text.status_code, text.json()["error"]) == (415, "Unsupported Media Type: Content-Type must be application/json")
+    assert (text.status_code, text.json()["error"]) == (415, "Content-Type must be application/json")
+    bad_params = httpx.post(f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping", "params": 3},
+                            headers=headers)
+    assert bad_params.status_code == 400 and "params" in bad_params.json()["error"]
     unknown = httpx.post(f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 7, "method": "nope"}, headers=headers)
     assert unknown.status_code == 200 and unknown.json()["error"]["code"] == -32601  # JSON-RPC errors stay JSON-RPC
 
