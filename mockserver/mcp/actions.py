@@ -11,11 +11,13 @@ and admin keys. Adding an action for a newly served route is one `@action(...)` 
 
 Actions of the real tool whose REST routes the mock does not serve yet (so they are NOT in the `action` enum):
 
-| level   | actions |
-|---------|---------|
-| trigger | list_artifacts (GET /api/workspaces/{id}/artifacts), list_artifact_templates, trace_schedule |
-| worker  | create_pr, close_pr, merge_pr, get_pr (GitHub), upload_artifact, get_error_traces, suggest_schedule_update, get_budget_forecast |
-| admin   | pause_schedules, register_skill, list_skills, get_skill, update_skill, delete_skill, manage_secrets, approve_plan, reject_plan, manage_missions, manage_initiatives, link_tracker, manage_workspaces (its get/create_repo/init need routes not served), manage_watched_projects, manage_model_tiers, trigger_release, release_status, send_agent_message, spec_compare, consolidate_knowledge, memory_delete |
+- trigger: list_artifacts (GET /api/workspaces/{id}/artifacts), list_artifact_templates, trace_schedule
+- worker: create_pr, close_pr, merge_pr, get_pr (GitHub), upload_artifact, get_error_traces,
+  suggest_schedule_update, get_budget_forecast
+- admin: pause_schedules, register_skill, list_skills, get_skill, update_skill, delete_skill, manage_secrets,
+  approve_plan, reject_plan, manage_missions, manage_initiatives, link_tracker, manage_workspaces (its
+  get/create_repo/init need routes not served), manage_watched_projects, manage_model_tiers, trigger_release,
+  release_status, send_agent_message, spec_compare, consolidate_knowledge, memory_delete
 
 The `buildd_memory`, `recall` and `learn` tools (external memory service) are not served yet either.
 """
@@ -23,6 +25,7 @@ The `buildd_memory`, `recall` and `learn` tools (external memory service) are no
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -134,8 +137,7 @@ def _pick(params: Mapping[str, Any], *names: str) -> dict[str, Any]:
 
 
 def _now_ms() -> int:
-    import time
-
+    """Milestone `ts`: the agent's wall clock in epoch ms (Date.now() in the real tool), not the mock's clock."""
     return int(time.time() * 1000)
 
 
@@ -144,7 +146,8 @@ def _now_ms() -> int:
 
 @action("list_tasks", "trigger", "List active tasks (pending first, five a page). Params: offset?, workspaceId?")
 async def list_tasks(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
-    query = {"status": TASK_STATUS_ACTIVE, "limit": str(LIST_TASKS_PAGE), "offset": str(max(int(params.get("offset") or 0), 0))}
+    offset = max(int(params.get("offset") or 0), 0)
+    query = {"status": TASK_STATUS_ACTIVE, "limit": str(LIST_TASKS_PAGE), "offset": str(offset)}
     if ws := _workspace_id(params, ctx):
         query["workspaceId"] = ws
     data = await api("GET", "/api/tasks", query=query)
@@ -153,7 +156,8 @@ async def list_tasks(api: Api, params: Mapping[str, Any], ctx: ActionContext) ->
         return Outcome("No active tasks found.", data)
     lines = [f"- {t.get('title')} [{t.get('status')}] (id: {t.get('id')})" for t in tasks]
     total = data.get("total", len(tasks))
-    return Outcome(f"{total} active task(s):\n\n" + "\n".join(lines) + "\n\nTo claim a task, call action=claim_task.", data)
+    hint = "\n\nTo claim a task, call action=claim_task."
+    return Outcome(f"{total} active task(s):\n\n" + "\n".join(lines) + hint, data)
 
 
 @action("get_task", "trigger", "Get a task with its workers and artifacts. Params: taskId, include?")
@@ -183,7 +187,9 @@ async def update_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -
     _require(params, "taskId")
     fields = _pick(params, "title", "description", "priority", "project", "status", "maxLoops")
     if not fields:
-        raise ActionInputError("At least one field (title, description, priority, project, status, maxLoops) must be provided")
+        raise ActionInputError(
+            "At least one field (title, description, priority, project, status, maxLoops) must be provided"
+        )
     task = await api("PATCH", f"/api/tasks/{params['taskId']}", body=fields)
     return Outcome(f"Task updated: {task.get('title')} ({task.get('id')})", task)
 
@@ -260,8 +266,8 @@ async def complete_task(api: Api, params: Mapping[str, Any], ctx: ActionContext)
         return Outcome(f"Task marked as failed: {params['error']}", data)
     body = {"status": "completed", **_pick(params, "summary", "structuredOutput", "nextSuggestion")}
     data = await api("PATCH", f"/api/workers/{worker}", body=body)
-    return Outcome("Task completed successfully!" + (f"\n\nSummary: {params['summary']}" if params.get("summary") else ""),
-                   data)
+    summary = f"\n\nSummary: {params['summary']}" if params.get("summary") else ""
+    return Outcome(f"Task completed successfully!{summary}", data)
 
 
 @action("emit_event", "trigger", "Append a custom milestone to the worker's timeline. Params: type, label, metadata?, "

@@ -17,6 +17,8 @@ from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api
 
 __all__ = ("build_server",)
 
+Context = ServerRequestContext[Any]
+
 INSTRUCTIONS = (
     "Buildd is a task coordination system for AI coding agents (this is the buildd-api-kit mock). Tool: `buildd`.\n\n"
     "**Token level:** {level} — this determines which `buildd` actions are available.\n\n"
@@ -36,8 +38,9 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
     visible = actions_for(ctx.level)
     names = [a.name for a in visible]
 
-    async def list_tools(_: ServerRequestContext[Any], __: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        description = "Buildd task coordination. Actions:\n" + "\n".join(f"- {a.name}: {a.description}" for a in visible)
+    async def list_tools(_: Context, __: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        lines = "\n".join(f"- {a.name}: {a.description}" for a in visible)
+        description = f"Buildd task coordination. Actions:\n{lines}"
         schema = {
             "type": "object",
             "properties": {
@@ -51,7 +54,7 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
             tools=[types.Tool(name="buildd", description=description, input_schema=schema, annotations=annotations)]
         )
 
-    async def call_tool(_: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(_: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
         args = params.arguments or {}
         if params.name != "buildd":
             return _error(f"Error: Unknown tool: {params.name}")
@@ -69,34 +72,38 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         try:
             outcome = await action.run(api, action_params, ctx)
         except ApiError as exc:
-            return _error(f"Error: {exc}", exc.body)
+            return _error(f"Error: {exc}", {"status": exc.status, "body": exc.body})
         except ActionInputError as exc:
             return _error(f"Error: {exc}")
         structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
         return types.CallToolResult(content=[types.TextContent(type="text", text=outcome.text)],
                                     structured_content=structured)
 
-    async def list_resources(_: ServerRequestContext[Any], __: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+    async def list_resources(_: Context, __: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
         return types.ListResourcesResult(
             resources=[types.Resource(uri=uri, name=name, description=desc, mime_type="text/plain")
                        for uri, name, desc in RESOURCES]
         )
 
-    async def read_resource(_: ServerRequestContext[Any], params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def read_resource(_: Context, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
         if uri == "buildd://tasks/pending":
             data = await api("GET", "/api/tasks")
             pending = sorted((t for t in data.get("tasks") or [] if t.get("status") == "pending"),
                              key=lambda t: -(t.get("priority") or 0))
-            text = "\n\n".join(f"[P{t.get('priority')}] {t.get('title')} ({t.get('id')})\n  "
-                               f"{(t.get('description') or 'No description')[:150]}" for t in pending) or "No pending tasks."
+            text = "\n\n".join(
+                f"[P{t.get('priority')}] {t.get('title')} ({t.get('id')})\n  "
+                f"{(t.get('description') or 'No description')[:150]}"
+                for t in pending
+            ) or "No pending tasks."
         elif uri == "buildd://workspace/memory":
             text = MEMORY_NOT_CONFIGURED
         elif uri == "buildd://workspace/skills":
             text = "Provide workspaceId in tool params to access workspace-scoped resources."
         else:
             raise ValueError(f"Unknown resource: {uri}")
-        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type="text/plain", text=text)])
+        contents = types.TextResourceContents(uri=uri, mime_type="text/plain", text=text)
+        return types.ReadResourceResult(contents=[contents])
 
     return Server(
         "buildd",
@@ -109,9 +116,8 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
     )
 
 
-def _error(text: str, body: Any = None) -> types.CallToolResult:
+def _error(text: str, rest: dict[str, Any] | None = None) -> types.CallToolResult:
+    """A refused call: the text the real tool gives (`Error: API error: <status> - <body>`), and the REST answer."""
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
-        structured_content={"status": None, "body": body} if body is None else {"body": body},
-        is_error=True,
+        content=[types.TextContent(type="text", text=text)], structured_content=rest, is_error=True
     )

@@ -4,7 +4,9 @@
 As the real route: stateless (a fresh server and transport per request, no session ids), JSON responses, a Bearer
 API key required (401 before any JSON-RPC; the body follows the note, `{"error": "Unauthorized"}`), `GET` answers
 405 (no SSE stream on a stateless server). Tool actions reach the state through the mock's own REST routes with
-the caller's key (see actions.py), in process.
+the caller's key (see actions.py), in process but through the whole app: like the real server's own fetches,
+they are logged in `/__mock/requests`, subject to `/__mock/faults`, strict-checked, and their events published.
+A server and its transport live for one request (`manager.run()` around it), so no app lifespan hook is needed.
 """
 
 from __future__ import annotations

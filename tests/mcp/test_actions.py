@@ -86,8 +86,8 @@ def test_a_refused_action_carries_the_rest_status_and_error(
 
     not_found, bad, no_worker = anyio.run(attempt)
     assert rest_404.json()["error"] in error_text(not_found) and "API error: 404" in error_text(not_found)
-    assert not_found.structured_content == {"body": rest_404.json()}
-    assert "API error: 400" in error_text(bad) and bad.structured_content == {"body": rest_400.json()}
+    assert not_found.structured_content == {"status": 404, "body": rest_404.json()}
+    assert "API error: 400" in error_text(bad) and bad.structured_content == {"status": 400, "body": rest_400.json()}
     assert "workerId is required" in error_text(no_worker)
 
 

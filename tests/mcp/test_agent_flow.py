@@ -80,7 +80,9 @@ def _without_ts(value: Any) -> Any:
     return value
 
 
-def test_mcp_flow_leaves_the_rest_flows_state_and_events(fresh_mock: Callable[[], str], fixture_keys: dict[str, str]) -> None:
+def test_mcp_flow_leaves_the_rest_flows_state_and_events(
+    fresh_mock: Callable[[], str], fixture_keys: dict[str, str]
+) -> None:
     key = fixture_keys["acme-ci"]
     rest_base, mcp_base = fresh_mock(), fresh_mock()
     rest_wid = _rest_flow(rest_base, key, {"status": "running", "progress": 50})

@@ -112,7 +112,9 @@ def test_the_registry_answers_a_deterministic_empty_page(base_url: str) -> None:
     assert httpx.get(f"{base_url}/api/mcp/registry", params={"search": "x" * 201}).status_code == 400
 
 
-@pytest.mark.parametrize(("account", "level"), [("acme-trigger", "trigger"), ("acme-ci", "worker"), ("acme-admin", "admin")])
+@pytest.mark.parametrize(
+    ("account", "level"), [("acme-trigger", "trigger"), ("acme-ci", "worker"), ("acme-admin", "admin")]
+)
 def test_tools_list_filters_actions_by_the_key_level(
     base_url: str, fixture_keys: dict[str, str], account: str, level: str
 ) -> None:
@@ -143,7 +145,9 @@ def test_an_action_above_the_key_level_is_a_forbidden_tool_error(base_url: str, 
     }
 
 
-def test_resources_are_listed_and_pending_tasks_come_from_the_state(base_url: str, fixture_keys: dict[str, str]) -> None:
+def test_resources_are_listed_and_pending_tasks_come_from_the_state(
+    base_url: str, fixture_keys: dict[str, str]
+) -> None:
     async def read() -> tuple[list[str], str, str]:
         async with mcp_session(base_url, fixture_keys["acme-ci"]) as session:
             uris = [str(r.uri) for r in (await session.list_resources()).resources]
