@@ -31,9 +31,11 @@ from mockserver.http.validation import RequestRules
 from mockserver.mcp.actions import ActionContext, ApiError
 from mockserver.mcp.server import build_server
 
-__all__ = ("MCP_PATH", "mcp_handlers")
+__all__ = ("MCP_OPERATIONS", "MCP_PATH", "mcp_handlers")
 
 MCP_PATH = "/api/mcp"
+# the spec operations this mount serves (no `@handles` handler: the MCP SDK speaks for them)
+MCP_OPERATIONS = frozenset({"mcpRequest", "mcpStream", "mcpEndSession", "listMcpRegistry"})
 INTERNAL_BASE = "http://buildd-mock.internal"
 SSE_REFUSED = "SSE not supported on stateless server"
 
