@@ -29,6 +29,7 @@ from mockserver.http.docs import docs_handlers
 from mockserver.http.errors import EXCEPTION_HANDLERS
 from mockserver.http.requestlog import Front
 from mockserver.http.routes import Handler, load_all
+from mockserver.mcp import mcp_handlers
 from mockserver.realtime import realtime_handlers
 from mockserver.settings import MockSettings
 
@@ -49,7 +50,8 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
         for handler in realtime_handlers(ctx.hub, ctx.hub.config)
         if settings.control_api or not any(p.startswith(CONTROL_PREFIX) for p in handler.paths)
     ]
-    served_elsewhere = {path for handler in realtime for path in handler.paths}
+    realtime += mcp_handlers(ctx)  # /api/mcp[/registry]: an ASGI mount, not a spec Plan
+    served_elsewhere = {path for handler in realtime for path in handler.paths} | {"/api/mcp/registry"}
     handlers: dict[str, Handler] = {**load_all(), **(control_handlers(ctx) if settings.control_api else {})}
 
     @get("/openapi.yaml", media_type="application/yaml", include_in_schema=False, sync_to_thread=False)

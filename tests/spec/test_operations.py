@@ -74,6 +74,11 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "createDeviceCode": ("auth", PUBLIC, None),  # §7 device/code (public)
     "exchangeDeviceToken": ("auth", PUBLIC, None),  # §7 device/token (public)
     "approveDevice": ("auth", SESSION, None),  # §7 device/approve (S)
+    # MCP (issue 11): the key is checked by the route itself, before any JSON-RPC
+    "mcpRequest": ("mcp", KEY, None),  # POST /api/mcp (K)
+    "mcpStream": ("mcp", PUBLIC, None),  # GET /api/mcp: always 405
+    "mcpEndSession": ("mcp", KEY, None),  # DELETE /api/mcp (K)
+    "listMcpRegistry": ("mcp", PUBLIC, None),  # GET /api/mcp/registry (no auth in the real route)
 }
 
 

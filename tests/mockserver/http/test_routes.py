@@ -9,6 +9,7 @@ from litestar.routes import HTTPRoute
 
 from contracts.spec import DEFAULT_SPEC_PATH, load_spec
 from mockserver import MockSettings, create_app
+from mockserver.mcp import MCP_OPERATIONS, MCP_PATH
 
 # routes the mock serves that are not operations of the spec: the spec itself, the Pusher transports and the
 # pages for people (/docs, /__mock/console) with their assets
@@ -18,12 +19,16 @@ LITESTAR_PARAM = re.compile(r"\{(\w+):\w+\}")
 
 def routed_operations(app: Any) -> set[tuple[str, str]]:
     """(METHOD, spec path) for every HTTP route in Litestar's own route table (OPTIONS is Litestar's)."""
-    return {
+    routed = {
         (method, LITESTAR_PARAM.sub(r"{\1}", route.path))
         for route in app.routes
         if isinstance(route, HTTPRoute) and not NOT_OPERATIONS.match(route.path)
         for method in route.methods - {"OPTIONS"}
     }
+    if any(route.path == MCP_PATH for route in app.routes):  # one ASGI mount serves the MCP operations
+        ops = load_spec().operations.values()
+        routed |= {(op.method, op.path) for op in ops if op.operation_id in MCP_OPERATIONS}
+    return routed
 
 
 def test_the_app_routes_exactly_the_operations_of_the_spec(mock_app: Any) -> None:

@@ -113,8 +113,13 @@ def _is_blank(body: Any, dotted: str) -> bool:
     return isinstance(body, str) and not body.strip()
 
 
+ALWAYS_405 = {"mcpStream", "mcpEndSession"}
+
+
 def accepts_positive_data(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
     """`positive_data_acceptance`, except for the state-dependent rules and blank text fields above."""
+    if response.status_code == 405 and str(case.operation.definition.raw.get("operationId")) in ALWAYS_405:
+        return None  # a stateless MCP server has no SSE stream and no session to end: 405 is its only answer
     if response.status_code == 400:
         try:
             error = str(response.json().get("error"))
