@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from schemathesis.core.failures import Failure, Severity
 
 __all__ = (
+    "FAILURE_TYPES",
     "AuthNotEnforced",
     "ContractFailure",
     "CredentialRefused",
@@ -41,7 +42,6 @@ __all__ = (
     "Severity",
     "UndocumentedStatus",
     "ValidInputRefused",
-    "FAILURE_TYPES",
 )
 
 

@@ -11,15 +11,15 @@ from typing import Any
 from contracts.failures import ContractFailure
 
 __all__ = (
+    "NOTHING_JUDGED",
+    "REPORT_VERSION",
     "CheckResult",
     "Cleanup",
     "Coverage",
-    "NOTHING_JUDGED",
     "Outcome",
     "Recorder",
     "RunResult",
     "SuiteResult",
-    "REPORT_VERSION",
 )
 
 REPORT_VERSION = 2  # 2: skips always carry a reason; a `coverage` section; exit 1 on --fail-on-skip/--min-coverage

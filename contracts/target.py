@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 import requests
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from contracts.spec import Spec
 
-__all__ = ("ASGI_BASE_URL", "Exchange", "RateLimiter", "Target", "TargetUnreachable", "NO_BODY")
+__all__ = ("ASGI_BASE_URL", "NO_BODY", "Exchange", "RateLimiter", "Target", "TargetUnreachable")
 
 ASGI_BASE_URL = "http://testserver"
 NO_BODY: Any = object()
@@ -42,7 +42,7 @@ class TargetUnreachable(OSError):
 class RateLimiter:
     """A blocking token bucket shared by all threads: `RateLimiter.parse("10/s")`."""
 
-    _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    _UNITS: ClassVar[dict[str, float]] = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
     def __init__(self, per_second: float) -> None:
         if per_second <= 0:

@@ -119,8 +119,8 @@ def run_auth(ctx: SuiteContext) -> None:
     for op in operations:
         # a body that cannot succeed where success would change state we may not undo
         harmless = (
-            ctx.options.read_only
-            and op.method != "GET"
+            (ctx.options.read_only
+            and op.method != "GET")
             or (op.operation_id in UNDELETABLE_WITHOUT_SESSION and not ctx.credentials.session_cookie)
         )
         body: dict[str, Any] | None = {} if harmless and op.body_pointer else None

@@ -94,7 +94,7 @@ class Snapshots:
             return self._get(f"/api/workspaces/{self.owned.workspace_of_schedule}/schedules/{rid}")
         if kind == "workspace":
             listing = self._get("/api/workspaces")
-            found = [w for w in listing.get("workspaces", [])] if isinstance(listing, dict) else listing
+            found = list(listing.get("workspaces", [])) if isinstance(listing, dict) else listing
             tasks = self._get("/api/tasks", {"workspaceId": rid})
             ours = (
                 sorted(t.get("id") for t in tasks.get("tasks", []) if tag in str(t.get("title", "")))

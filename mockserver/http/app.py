@@ -21,10 +21,10 @@ from litestar.datastructures import State
 from litestar.handlers import BaseRouteHandler
 
 from contracts.spec import Spec, load_spec
+from mockserver.http.console import console_handlers
 from mockserver.http.context import MockContext
 from mockserver.http.control import control_handlers
 from mockserver.http.dispatch import Plan
-from mockserver.http.console import console_handlers
 from mockserver.http.docs import docs_handlers
 from mockserver.http.errors import EXCEPTION_HANDLERS
 from mockserver.http.requestlog import Front

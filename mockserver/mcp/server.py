@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 import mcp_types as types
-from mcp.server.lowlevel import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
 
 from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, actions_for
 

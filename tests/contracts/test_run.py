@@ -90,7 +90,7 @@ def test_another_key_of_the_same_team_is_refused_for_ownership(make_app: Callabl
 
 
 def test_an_unreachable_target_is_one_os_error() -> None:
-    with pytest.raises(contracts.TargetUnreachable, match="cannot reach http://127.0.0.1:9"):
+    with pytest.raises(contracts.TargetUnreachable, match=r"cannot reach http://127\.0\.0\.1:9"):
         contracts.run(
             "http://127.0.0.1:9", contracts.Credentials(), options=dataclasses.replace(FAST, suites=("devmode",))
         )
