@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import claim_body
 from ._corpus import ENVIRONMENT, RUNNER
+from .conftest import claim_body
 
 LAPTOP = "acme-laptop"  # maxConcurrentWorkers 2, one live worker in the fixture world
 
