@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._workers import MILESTONES_KEPT, WorkerOps, epoch_ms, result_of
+from mockserver.domain._workers import MILESTONES_KEPT, WorkerOps, result_of
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
-from mockserver.domain.events import worker_channel
+from mockserver.domain.events import epoch_ms, worker_channel
 from mockserver.domain.lifecycle import (
     HEARTBEAT_WINDOW,
     TERMINAL_WORKER_STATUSES,
@@ -90,7 +90,7 @@ class WorkerControlOps(WorkerOps):
         with self.store.transaction():
             access.worker_for(self.store, principal, worker_id)
             self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": action, "text": body.get("text"), "timestamp": self._now()})
+                       {"action": action, "text": body.get("text"), "timestamp": epoch_ms(self.clock.now())})
             return {"ok": True, "action": action}
 
     def instruct_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +110,7 @@ class WorkerControlOps(WorkerOps):
                                                               [-HISTORY_KEPT:])}
             if urgent:
                 self._emit(worker_channel(worker_id), "worker:command",
-                           {"action": "message", "text": message, "timestamp": now})
+                           {"action": "message", "text": message, "timestamp": epoch_ms(self.clock.now())})
             else:
                 changes["pendingInstructions"] = [*(worker.get("pendingInstructions") or []), message]
             self.store.update("workers", worker_id, changes)
@@ -167,7 +167,7 @@ class WorkerControlOps(WorkerOps):
             worker = set_worker_status(self.store, worker, "running", now, changes)
             self._task_follows(worker, task, "running", now, reactivated=was_terminal)
             self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": "recover", "recoveryMode": mode, "timestamp": now})
+                       {"action": "recover", "recoveryMode": mode, "timestamp": epoch_ms(self.clock.now())})
             return {"ok": True, "mode": mode, "workerId": worker_id}
 
     def respond_to_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from mockserver.domain import access, claims
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
-from mockserver.domain.events import task_channel
+from mockserver.domain.events import epoch_ms, task_channel
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     TASK_OWNED_BY_WORKER,
@@ -268,10 +268,6 @@ def _error_traces(items: list[Any]) -> list[dict[str, Any]]:
             and isinstance(t.get("excerpt"), str)][:ERROR_TRACES_PER_REQUEST]
     return [{"pattern": t["pattern"][:100], "excerpt": t["excerpt"][:500],
              "source": t["source"][:50] if isinstance(t.get("source"), str) else None} for t in kept]
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def result_of(worker: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,16 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-__all__ = ("Event", "Outbox", "task_channel", "worker_channel", "workspace_channel")
+__all__ = ("Event", "Outbox", "epoch_ms", "task_channel", "worker_channel", "workspace_channel")
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Epoch milliseconds (`Date.now()`): the time fields the runner reads as numbers (milestone `ts`, command
+    `timestamp`)."""
+    return int(moment.timestamp() * 1000)
 
 
 def workspace_channel(workspace_id: str) -> str:
