@@ -62,6 +62,7 @@ def test_every_rule_is_registered() -> None:
         "events-resolve",
         "operation-id",
         "links-resolve",
+        "open-request",
     }
     with pytest.raises(ValueError, match="already registered"):
         rule("secured-401", "again")(lambda spec: ())
@@ -256,6 +257,11 @@ CASES: list[tuple[str, Callable[[Raw], Any], str, str, str]] = [
         lambda r: _set(link(r, "/api/tasks", "post", "ClaimTask"), requestBody={"runnerName": "x"}),
         "links-resolve", "POST /api/tasks (createTask)", "'runnerName' is not in claimTasks",
     ),
+    (
+        "closed-request-schema",
+        lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False),
+        "open-request", "PATCH /api/workers/{id} (updateWorker)", "x-rejects-unknown-fields",
+    ),
 ]  # fmt: skip
 
 
@@ -354,3 +360,12 @@ def test_unreadable_or_unparseable_file_exits_2_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_closed_request_schema_marked_as_rejecting_unknown_fields_is_accepted(
+    write_spec: Callable[..., Path], run_cli: Callable[..., Any]
+) -> None:
+    path = write_spec(lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False,
+                                     **{"x-rejects-unknown-fields": True}))
+    result = run_cli("spec", "lint", str(path))
+    assert result.exit_code == 0, result.output
