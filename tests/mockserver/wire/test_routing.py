@@ -40,7 +40,7 @@ def test_an_existing_path_with_another_method_is_405_with_allow(client: Any, met
 def test_only_parameter_values_their_schema_accepts_make_a_path_exist() -> None:
     paths = ExistingPaths(load_spec())
     assert paths.exists(f"/api/tasks/{UUID}")
-    assert not paths.exists("/api/tasks/cleanup")
+    assert not paths.exists("/api/tasks/purge")
     assert not paths.exists(f"/api/tasks/{UUID}/nope")
     paths.add_routes(["/app/{key:str}"])
     assert paths.exists("/app/anything")

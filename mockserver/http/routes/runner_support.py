@@ -1,0 +1,22 @@
+"""Routes the runner calls besides the worker protocol: version, match-repos, tasks cleanup."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+
+__all__ = ()
+
+
+@handles("getVersion")
+def get_version(call: Call) -> Reply:
+    return call.api.get_version()
+
+
+@handles("matchRepos")
+def match_repos(call: Call) -> Reply:
+    return call.api.match_repos(call.principal, call.body or {})
+
+
+@handles("cleanupTasks")
+def cleanup_tasks(call: Call) -> Reply:
+    return call.api.cleanup_tasks(call.principal)
