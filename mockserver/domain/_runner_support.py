@@ -21,7 +21,7 @@ from mockserver.domain.errors import BadRequest, Forbidden
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, fail_worker, requeue_task
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("RunnerSupportOps",)
+__all__ = ("RunnerSupportOps", "WorkspaceConfigOps")
 
 # what the mock reports as the latest commit of buildd (the real route asks GitHub): fixed, so runs repeat
 MOCK_COMMIT = hashlib.sha1(b"buildd-api-kit mock").hexdigest()
@@ -102,3 +102,59 @@ class RunnerSupportOps(Ops):
                 self.store.delete("heartbeats", f"{beat['accountId']}|{beat['localUiUrl']}")
             return {"cleaned": {"stalledWorkers": stalled, "orphanedTasks": orphaned, "stuckWaitingInput": 0,
                                 "retriedTasks": 0, "heartbeatOrphans": 0, "staleHeartbeats": len(stale_beats)}}
+
+
+# the git config fields POST /config writes, with the real route's defaults (`body.x || default` / `?? default`)
+_GIT_DEFAULTS: dict[str, Any] = {
+    "defaultBranch": "main", "branchingStrategy": "feature", "useBuildBranch": False, "commitStyle": "freeform",
+    "requiresPR": False, "autoCreatePR": False, "autoMergeOnGreenCI": True, "useClaudeMd": True,
+    "bypassPermissions": False,
+}
+_GIT_OPTIONAL = ("branchPrefix", "commitPrefix", "targetBranch", "agentInstructions", "autoMergeDenyPaths",
+                 "autoMergeMaxLines", "maxBudgetUsd", "debug", "debugFile", "sandbox", "blockConfigChanges",
+                 "useBackgroundAgents", "fallbackModel", "extendedContext", "thinking", "effort",
+                 "defaultRunnerPreference", "enforceGreenCI", "defaultBackend", "mergePolicy")
+_GIT_TRIGGERS = ("defaultBranch", "branchingStrategy", "commitStyle", "requiresPR")
+
+
+class WorkspaceConfigOps(Ops):
+    """`/api/workspaces/{id}/config`: the workspace's git and release config as its last write left it."""
+
+    def get_workspace_config(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
+        with self.store.lock:
+            ws = access.workspace_for(self.store, principal, workspace_id)
+            return self._out({"gitConfig": ws.get("gitConfig"), "configStatus": ws.get("configStatus"),
+                              "releaseConfig": ws.get("releaseConfig")})
+
+    def save_workspace_config(self, principal: Principal, workspace_id: str,
+                              body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.store.transaction():
+            ws = access.workspace_for(self.store, principal, workspace_id)
+            if "releaseConfig" in body:
+                release = _release_config(body["releaseConfig"])
+                self.store.update("workspaces", str(ws["id"]), {"releaseConfig": release, "updatedAt": self._now()})
+                if not any(body.get(k) for k in _GIT_TRIGGERS):
+                    return self._out({"success": True, "releaseConfig": release})
+            git = {k: body[k] if body.get(k) not in (None, "") else default for k, default in _GIT_DEFAULTS.items()}
+            git.update({k: body[k] for k in _GIT_OPTIONAL if body.get(k) is not None})
+            self.store.update("workspaces", str(ws["id"]), {"gitConfig": git, "configStatus": "admin_confirmed",
+                                                             "updatedAt": self._now()})
+            return self._out({"success": True, "gitConfig": git})
+
+    def update_release_config(self, principal: Principal, workspace_id: str,
+                              body: Mapping[str, Any]) -> dict[str, Any]:
+        if "releaseConfig" not in body:
+            raise BadRequest("Body must contain releaseConfig")
+        with self.store.transaction():
+            ws = access.workspace_for(self.store, principal, workspace_id)
+            release = _release_config(body["releaseConfig"])
+            self.store.update("workspaces", str(ws["id"]), {"releaseConfig": release, "updatedAt": self._now()})
+            return self._out({"success": True, "releaseConfig": release})
+
+
+def _release_config(value: Any) -> dict[str, Any] | None:
+    if value is None or value is False:
+        return None
+    if not isinstance(value, Mapping):
+        raise BadRequest("releaseConfig must be an object")
+    return dict(value)

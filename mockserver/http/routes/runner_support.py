@@ -20,3 +20,18 @@ def match_repos(call: Call) -> Reply:
 @handles("cleanupTasks")
 def cleanup_tasks(call: Call) -> Reply:
     return call.api.cleanup_tasks(call.principal)
+
+
+@handles("getWorkspaceConfig")
+def get_workspace_config(call: Call) -> Reply:
+    return call.api.get_workspace_config(call.principal, call.path["id"])
+
+
+@handles("saveWorkspaceConfig")
+def save_workspace_config(call: Call) -> Reply:
+    return call.api.save_workspace_config(call.principal, call.path["id"], call.body or {})
+
+
+@handles("updateReleaseConfig")
+def update_release_config(call: Call) -> Reply:
+    return call.api.update_release_config(call.principal, call.path["id"], call.body or {})

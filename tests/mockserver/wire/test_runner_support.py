@@ -68,3 +68,27 @@ def test_cleanup_fails_a_worker_silent_for_an_hour_and_requeues_its_task(client:
     assert response.json()["cleaned"]["stalledWorkers"] >= 1
     got = client.get(f"/api/workers/{worker['id']}", headers=auth).json()
     assert got["status"] == "failed" and got["task"]["status"] == "pending"
+
+
+def test_workspace_config_reads_back_as_its_last_write_left_it(client: Any, key_auth: Any) -> None:
+    auth = key_auth("acme-admin")
+    workspace = client.get("/api/workspaces", headers=auth).json()["workspaces"][0]
+    url = f"/api/workspaces/{workspace['id']}/config"
+    saved = client.post(url, headers=auth, json={"requiresPR": True, "branchPrefix": "bot/", "unknown": 1})
+    assert saved.status_code == 200, saved.text
+    git = saved.json()["gitConfig"]
+    assert git["requiresPR"] is True and git["branchPrefix"] == "bot/" and git["defaultBranch"] == "main"
+    assert "unknown" not in git
+    release = client.patch(url, headers=auth, json={"releaseConfig": {"enabled": True}})
+    assert release.json() == {"success": True, "releaseConfig": {"enabled": True}}
+    got = client.get(url, headers=auth).json()
+    assert got == {"gitConfig": git, "configStatus": "admin_confirmed", "releaseConfig": {"enabled": True}}
+    assert client.patch(url, headers=auth, json={}).status_code == 400
+    assert client.patch(url, headers=auth, json={"releaseConfig": "on"}).status_code == 400
+
+
+def test_another_teams_workspace_config_is_404(client: Any, key_auth: Any, fixture_world: Any) -> None:
+    acme_team = next(a["teamId"] for a in fixture_world["accounts"] if a["name"] == "acme-admin")
+    other = next(ws for ws in fixture_world["workspaces"] if ws["teamId"] != acme_team)
+    response = client.get(f"/api/workspaces/{other['id']}/config", headers=key_auth("acme-admin"))
+    assert (response.status_code, response.json()) == (404, {"error": "Workspace not found"})
