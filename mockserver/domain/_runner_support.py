@@ -11,17 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.domain import access
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden
+from mockserver.domain.errors import BadRequest, Forbidden, NotFound
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, fail_worker, requeue_task
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("RunnerSupportOps", "WorkspaceConfigOps")
+__all__ = ("ErrorTraceOps", "RunnerSupportOps", "WorkspaceConfigOps")
 
 # what the mock reports as the latest commit of buildd (the real route asks GitHub): fixed, so runs repeat
 MOCK_COMMIT = hashlib.sha1(b"buildd-api-kit mock").hexdigest()
@@ -158,3 +158,40 @@ def _release_config(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, Mapping):
         raise BadRequest("releaseConfig must be an object")
     return dict(value)
+
+
+class ErrorTraceOps(Ops):
+    """What `appendErrorTraces` stored, newest first: per worker (keys: their own workers) and per task."""
+
+    def worker_error_traces(self, principal: Principal, worker_id: str, limit: int | None = None,
+                            since: str | None = None) -> dict[str, Any]:
+        with self.store.lock:
+            if principal.is_key:
+                worker = access.worker_for(self.store, principal, worker_id)
+            else:
+                worker = self.store.get("workers", worker_id)
+                ws = self.store.get("workspaces", worker.get("workspaceId")) if worker else None
+                if worker is None or ws is None or not access.can_see_workspace(self.store, principal, ws):
+                    raise NotFound.of("Worker")
+            return self._traces(list(worker.get("errorTraces") or []), limit, since)
+
+    def task_error_traces(self, principal: Principal, task_id: str, limit: int | None = None,
+                          since: str | None = None) -> dict[str, Any]:
+        with self.store.lock:
+            task, _ = access.task_for(self.store, principal, task_id)
+            traces = [t for w in self.store.find("workers", "task", str(task["id"])) for t in w.get("errorTraces") or []]
+            return self._traces(traces, limit, since)
+
+    def _traces(self, traces: list[dict[str, Any]], limit: int | None, since: str | None) -> dict[str, Any]:
+        cut = _parsed(since)
+        if cut is not None:  # an unreadable `since` is ignored, as the real route does
+            traces = [t for t in traces if parse_iso(str(t["ts"])) > cut]
+        newest = sorted(traces, key=lambda t: str(t["ts"]), reverse=True)[: min(max(limit or 100, 1), 500)]
+        return self._out({"traces": newest, "count": len(newest)})
+
+
+def _parsed(value: str | None) -> datetime | None:
+    try:
+        return parse_iso(value) if value else None
+    except ValueError:
+        return None

@@ -164,8 +164,8 @@ class WorkerOps(Ops):
             merged["mcpCalls"] = (list(worker.get("mcpCalls") or []) + calls)[-MCP_CALLS_KEPT:]
         traces = merged.pop("appendErrorTraces", None)
         if traces:
-            stamped = [{**t, "workerId": worker["id"], "taskId": worker["taskId"], "createdAt": self._now()}
-                       for t in traces]
+            stamped = [{"id": self.ids.uuid4(), **t, "workerId": worker["id"], "taskId": worker["taskId"],
+                        "ts": self._now()} for t in traces]
             merged["errorTraces"] = list(worker.get("errorTraces") or []) + stamped
         for field in _GIT_STATS:
             if merged.get(field) == 0 and worker.get(field):

@@ -35,3 +35,17 @@ def save_workspace_config(call: Call) -> Reply:
 @handles("updateReleaseConfig")
 def update_release_config(call: Call) -> Reply:
     return call.api.update_release_config(call.principal, call.path["id"], call.body or {})
+
+
+@handles("listWorkerErrorTraces")
+def list_worker_error_traces(call: Call) -> Reply:
+    limit = call.query.get("limit")
+    return call.api.worker_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
+                                        call.query.get("since"))
+
+
+@handles("listTaskErrorTraces")
+def list_task_error_traces(call: Call) -> Reply:
+    limit = call.query.get("limit")
+    return call.api.task_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
+                                      call.query.get("since"))

@@ -92,3 +92,23 @@ def test_another_teams_workspace_config_is_404(client: Any, key_auth: Any, fixtu
     other = next(ws for ws in fixture_world["workspaces"] if ws["teamId"] != acme_team)
     response = client.get(f"/api/workspaces/{other['id']}/config", headers=key_auth("acme-admin"))
     assert (response.status_code, response.json()) == (404, {"error": "Workspace not found"})
+
+
+def test_error_traces_read_back_what_append_error_traces_stored(client: Any, key_auth: Any) -> None:
+    auth = key_auth(LAPTOP)
+    (worker,) = client.post("/api/workers/claim", headers=auth, json=claim_body()).json()["workers"]
+    traces = [{"pattern": "TypeError", "excerpt": "x is undefined", "source": "bash"},
+              {"pattern": "p" * 150, "excerpt": "e"}, {"pattern": 1, "excerpt": "skipped"}]
+    client.patch(f"/api/workers/{worker['id']}", headers=auth, json={"appendErrorTraces": traces})
+    got = client.get(f"/api/workers/{worker['id']}/error-traces", headers=auth)
+    assert got.status_code == 200, got.text
+    assert got.json()["count"] == 2
+    assert {t["pattern"] for t in got.json()["traces"]} == {"TypeError", "p" * 100}
+    by_task = client.get(f"/api/tasks/{worker['taskId']}/error-traces?limit=1", headers=auth).json()
+    assert by_task["count"] == 1 and by_task["traces"][0]["workerId"] == worker["id"]
+
+
+def test_another_accounts_worker_error_traces_are_403(client: Any, key_auth: Any) -> None:
+    (worker,) = client.post("/api/workers/claim", headers=key_auth(LAPTOP), json=claim_body()).json()["workers"]
+    response = client.get(f"/api/workers/{worker['id']}/error-traces", headers=key_auth("acme-ci"))
+    assert response.status_code == 403 and "error" in response.json()
