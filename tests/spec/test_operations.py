@@ -74,6 +74,15 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "createDeviceCode": ("auth", PUBLIC, None),  # §7 device/code (public)
     "exchangeDeviceToken": ("auth", PUBLIC, None),  # §7 device/token (public)
     "approveDevice": ("auth", SESSION, None),  # §7 device/approve (S)
+    # runner support (issue 10): routes apps/runner calls besides the worker protocol
+    "getVersion": ("workers", PUBLIC, None),  # GET /api/version (public)
+    "matchRepos": ("workspaces", KEY, None),  # POST /api/workspaces/match-repos (K)
+    "cleanupTasks": ("tasks", EITHER, None),  # POST /api/tasks/cleanup (S or admin K)
+    "getWorkspaceConfig": ("workspaces", EITHER, "workspace"),  # GET /api/workspaces/{id}/config
+    "saveWorkspaceConfig": ("workspaces", EITHER, "workspace"),  # POST /api/workspaces/{id}/config
+    "updateReleaseConfig": ("workspaces", EITHER, "workspace"),  # PATCH /api/workspaces/{id}/config
+    "listWorkerErrorTraces": ("workers", EITHER, "worker"),  # GET /api/workers/{id}/error-traces (K owner / S)
+    "listTaskErrorTraces": ("tasks", EITHER, "task"),  # GET /api/tasks/{id}/error-traces
 }
 
 
