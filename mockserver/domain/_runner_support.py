@@ -153,11 +153,8 @@ class WorkspaceConfigOps(Ops):
 
 
 def _release_config(value: Any) -> dict[str, Any] | None:
-    if value is None or value is False:
-        return None
-    if not isinstance(value, Mapping):
-        raise BadRequest("releaseConfig must be an object")
-    return dict(value)
+    """An object is kept; anything else the schema lets through (null, a boolean) clears it, as the real route does."""
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 class ErrorTraceOps(Ops):

@@ -250,10 +250,12 @@ def _list(value: Any, field: str) -> list[Any]:
 def _milestone(value: Any, field: str) -> dict[str, Any]:
     """The runner's milestone, kept as sent: `{type, label?, ts (epoch ms), progress?, event?, metadata?, ...}`."""
     ts = value.get("ts") if isinstance(value, Mapping) else None
+    if isinstance(ts, float) and ts.is_integer():
+        ts = int(ts)  # JSON Schema's integer: 4225.0 is one
     if not isinstance(value, Mapping) or not isinstance(value.get("type"), str) or not value["type"] \
             or isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
         raise BadRequest(f"{field} items need a type and an epoch-millisecond ts")
-    return dict(value)
+    return {**value, "ts": ts}
 
 
 def _transition(previous: str, status: str, now: datetime) -> dict[str, Any]:
