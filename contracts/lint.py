@@ -15,6 +15,8 @@ Two passes over one loaded spec:
    operation-id        every operation has a unique operationId and at least one (declared) tag
    links-resolve       every response link names an existing operation and its parameters
    resource-ops        every `x-resource` names a resource and one of its CRUD actions, once, with the id parameter
+   open-request        no request body schema is closed (`additionalProperties: false`) unless it says the real
+                       route rejects unknown fields (`x-rejects-unknown-fields: true`); mock-only operations exempt
    ==================  ==========================================================================================
 
 A location names the operation (`POST /api/tasks (createTask)`) or the node (`components/schemas/Task`,
@@ -887,6 +889,30 @@ def _op_path_params(spec: Spec, op: _RawOperation) -> list[Mapping[str, Any]]:
         if ok and isinstance(node, Mapping) and node.get("in") == "path":
             found.append(node)
     return found
+
+
+REJECTS_UNKNOWN = "x-rejects-unknown-fields"
+
+
+@rule("open-request", "request bodies accept unknown fields unless the real route rejects them")
+def check_open_requests(spec: Spec) -> Iterator[Finding]:
+    """buildd's routes read the fields they know and ignore the rest: a closed request schema refuses real clients."""
+    for op in _operations(spec).values():
+        if op.is_mock_only or op.body_pointer is None:
+            continue
+        ok, schema = _safe_resolve(spec, op.body_pointer)
+        if not ok:
+            continue
+        for part in _schema_parts(spec, schema):
+            if part.get("additionalProperties") is False and part.get(REJECTS_UNKNOWN) is not True:
+                yield Finding(
+                    "open-request",
+                    _where(op),
+                    "request body schema is closed (`additionalProperties: false`) but the real route ignores "
+                    f"unknown fields; make it `additionalProperties: true`, or mark it `{REJECTS_UNKNOWN}: true` "
+                    "if the real route refuses them",
+                )
+                break
 
 
 def known_rules() -> list[tuple[str, str]]:

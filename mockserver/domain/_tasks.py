@@ -14,7 +14,7 @@ from mockserver.domain import access
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
-from mockserver.domain.events import task_channel, worker_channel, workspace_channel
+from mockserver.domain.events import epoch_ms, task_channel, worker_channel, workspace_channel
 from mockserver.domain.lifecycle import (
     ACTIVE_WORKER_STATUSES,
     CLAIM_RELEASED,
@@ -24,7 +24,7 @@ from mockserver.domain.lifecycle import (
     move_task,
 )
 from mockserver.domain.records import new_task, task_view
-from mockserver.domain.runtime import micros, to_iso
+from mockserver.domain.runtime import micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
 __all__ = ("TaskOps",)
@@ -268,7 +268,7 @@ class TaskOps(Ops):
             for worker in workers:
                 if worker["status"] in LIVE_WORKER_STATUSES:
                     self._emit(worker_channel(str(worker["id"])), "worker:command",
-                               {"action": "abort", "reason": "task_cancelled", "timestamp": now})
+                               {"action": "abort", "reason": "task_cancelled", "timestamp": epoch_ms(parse_iso(now))})
 
     def delete_task(self, principal: Principal, task_id: str, force: bool = False) -> dict[str, Any]:
         """A task with a live worker needs `force=true`; its workers go with it."""

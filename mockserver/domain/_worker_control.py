@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mockserver.domain import access
 from mockserver.domain._workers import MILESTONES_KEPT, WorkerOps, result_of
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
-from mockserver.domain.events import worker_channel
+from mockserver.domain.events import epoch_ms, worker_channel
 from mockserver.domain.lifecycle import (
     HEARTBEAT_WINDOW,
     TERMINAL_WORKER_STATUSES,
@@ -89,7 +90,7 @@ class WorkerControlOps(WorkerOps):
         with self.store.transaction():
             access.worker_for(self.store, principal, worker_id)
             self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": action, "text": body.get("text"), "timestamp": self._now()})
+                       {"action": action, "text": body.get("text"), "timestamp": epoch_ms(self.clock.now())})
             return {"ok": True, "action": action}
 
     def instruct_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +110,7 @@ class WorkerControlOps(WorkerOps):
                                                               [-HISTORY_KEPT:])}
             if urgent:
                 self._emit(worker_channel(worker_id), "worker:command",
-                           {"action": "message", "text": message, "timestamp": now})
+                           {"action": "message", "text": message, "timestamp": epoch_ms(self.clock.now())})
             else:
                 changes["pendingInstructions"] = [*(worker.get("pendingInstructions") or []), message]
             self.store.update("workers", worker_id, changes)
@@ -129,16 +130,23 @@ class WorkerControlOps(WorkerOps):
         with self.store.transaction():
             worker = access.worker_for(self.store, principal, worker_id)
             now = self.clock.now()
-            stamp = self._timestamp(body["timestamp"], "timestamp") if body.get("timestamp") else to_iso(now)
+            ts = self._activity_ts(body.get("timestamp"), now)
             label = _activity_label(tool, body.get("toolInput"))
             milestones = list(worker.get("milestones") or [])
-            if milestones and milestones[-1].get("label") == label and \
-                    abs((parse_iso(stamp) - parse_iso(str(milestones[-1]["timestamp"]))).total_seconds()) < 1:
+            last = milestones[-1] if milestones else None
+            if last and last.get("label") == label and isinstance(last.get("ts"), int) and abs(last["ts"] - ts) < 1000:
                 return {"ok": True, "deduplicated": True}
-            milestone = {"label": label, "timestamp": stamp}
+            milestone = {"type": "action", "label": label, "ts": ts}
             self.store.update("workers", worker_id, {"milestones": [*milestones, milestone][-MILESTONES_KEPT:],
                                                      "currentAction": label, "updatedAt": to_iso(now)})
             return {"ok": True, "milestone": milestone}
+
+    def _activity_ts(self, value: Any, now: datetime) -> int:
+        """Epoch ms from the request's `timestamp` (epoch ms or ISO), else now."""
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        moment = parse_iso(self._timestamp(value, "timestamp")) if value else now
+        return epoch_ms(moment)
 
     def recover_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         mode = self._choice(body, "mode", RECOVERY_MODES)
@@ -159,7 +167,7 @@ class WorkerControlOps(WorkerOps):
             worker = set_worker_status(self.store, worker, "running", now, changes)
             self._task_follows(worker, task, "running", now, reactivated=was_terminal)
             self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": "recover", "recoveryMode": mode, "timestamp": now})
+                       {"action": "recover", "recoveryMode": mode, "timestamp": epoch_ms(self.clock.now())})
             return {"ok": True, "mode": mode, "workerId": worker_id}
 
     def respond_to_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:

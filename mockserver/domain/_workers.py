@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from mockserver.domain import access, claims
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
-from mockserver.domain.events import task_channel
+from mockserver.domain.events import epoch_ms, task_channel
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     TASK_OWNED_BY_WORKER,
@@ -29,6 +30,8 @@ from mockserver.domain.store import Record
 __all__ = ("WorkerOps", "result_of")
 
 MILESTONES_KEPT = 50
+MCP_CALLS_KEPT = 100
+ERROR_TRACES_PER_REQUEST = 50
 _COPIED = ("error", "localUiUrl", "currentAction", "waitingFor", "branch", "lastCommitSha", "prUrl", "prNumber",
            "summary", "structuredOutput", "nextSuggestion")
 _COUNTERS = ("inputTokens", "outputTokens", "turns")
@@ -78,6 +81,9 @@ class WorkerOps(Ops):
             warning = self._completion_gate(worker, task, changes) if status == "completed" else None
             now = self._now()
             changes = self._merge(worker, changes)
+            if status in ("completed", "failed"):
+                changes["milestones"] = [*changes.get("milestones", worker.get("milestones") or []),
+                                         _transition(previous_status, status, self.clock.now())]
             first_run = status == "running" and not worker.get("startedAt")
             if status == "running":
                 changes.setdefault("waitingFor", None)
@@ -92,7 +98,8 @@ class WorkerOps(Ops):
             else:
                 worker = self.store.update("workers", worker_id, {**changes, "updatedAt": now})
             self._charge(str(worker["accountId"]), cost_before, worker.get("costUsd"))
-            extra = {"taskProgress": body["taskProgress"]} if isinstance(body.get("taskProgress"), Mapping) else None
+            progress = body.get("taskProgress")
+            extra = {"taskProgress": progress} if isinstance(progress, list) and progress else None
             worker_event(worker, worker_event_name(str(worker["status"])), self._emit, extra)
             if first_run:
                 worker_event(worker, "worker:started", self._emit)
@@ -123,6 +130,22 @@ class WorkerOps(Ops):
         for field in ("milestones", "appendMilestones"):
             if body.get(field) is not None:
                 changes[field] = [_milestone(m, field) for m in _list(body[field], field)]
+        if "resultMeta" in body:
+            changes["resultMeta"] = body["resultMeta"]
+            num_turns = body["resultMeta"].get("numTurns") if isinstance(body["resultMeta"], Mapping) else None
+            if "turns" not in changes and isinstance(num_turns, int) and not isinstance(num_turns, bool) \
+                    and num_turns > 0:
+                changes["turns"] = num_turns
+        if isinstance(body.get("subagentSpans"), list):
+            changes["subagentSpans"] = body["subagentSpans"]
+        for field in ("subagentSpansObserved", "backgroundAgentMs"):
+            value = body.get(field)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                changes[field] = value
+        if isinstance(body.get("appendMcpCalls"), list):
+            changes["appendMcpCalls"] = [c for c in body["appendMcpCalls"] if isinstance(c, Mapping)]
+        if isinstance(body.get("appendErrorTraces"), list):
+            changes["appendErrorTraces"] = _error_traces(body["appendErrorTraces"])
         if changes.get("waitingFor") is not None and not isinstance(changes["waitingFor"], Mapping):
             raise BadRequest("waitingFor must be an object or null")
         return changes
@@ -136,6 +159,14 @@ class WorkerOps(Ops):
             merged["milestones"] = (list(base or []) + appended)[-MILESTONES_KEPT:]
         elif "milestones" in merged:
             merged["milestones"] = merged["milestones"][-MILESTONES_KEPT:]
+        calls = merged.pop("appendMcpCalls", None)
+        if calls:
+            merged["mcpCalls"] = (list(worker.get("mcpCalls") or []) + calls)[-MCP_CALLS_KEPT:]
+        traces = merged.pop("appendErrorTraces", None)
+        if traces:
+            stamped = [{"id": self.ids.uuid4(), **t, "workerId": worker["id"], "taskId": worker["taskId"],
+                        "ts": self._now()} for t in traces]
+            merged["errorTraces"] = list(worker.get("errorTraces") or []) + stamped
         for field in _GIT_STATS:
             if merged.get(field) == 0 and worker.get(field):
                 del merged[field]
@@ -217,9 +248,28 @@ def _list(value: Any, field: str) -> list[Any]:
 
 
 def _milestone(value: Any, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not isinstance(value.get("label"), str) or not value.get("timestamp"):
-        raise BadRequest(f"{field} items need a label and a timestamp")
-    return {"label": value["label"], "timestamp": str(value["timestamp"])}
+    """The runner's milestone, kept as sent: `{type, label?, ts (epoch ms), progress?, event?, metadata?, ...}`."""
+    ts = value.get("ts") if isinstance(value, Mapping) else None
+    if isinstance(ts, float) and ts.is_integer():
+        ts = int(ts)  # JSON Schema's integer: 4225.0 is one
+    if not isinstance(value, Mapping) or not isinstance(value.get("type"), str) or not value["type"] \
+            or isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+        raise BadRequest(f"{field} items need a type and an epoch-millisecond ts")
+    return {**value, "ts": ts}
+
+
+def _transition(previous: str, status: str, now: datetime) -> dict[str, Any]:
+    """The audit entry the real route appends when a worker ends (completed or failed)."""
+    return {"type": "statusTransition", "label": f"Status: {previous} \u2192 {status}", "from": previous, "to": status,
+            "ts": epoch_ms(now), "source": "api"}
+
+
+def _error_traces(items: list[Any]) -> list[dict[str, Any]]:
+    """Traces with a string pattern and excerpt, clamped like the real route (50 a request, 100/500/50 chars)."""
+    kept = [t for t in items if isinstance(t, Mapping) and isinstance(t.get("pattern"), str)
+            and isinstance(t.get("excerpt"), str)][:ERROR_TRACES_PER_REQUEST]
+    return [{"pattern": t["pattern"][:100], "excerpt": t["excerpt"][:500],
+             "source": t["source"][:50] if isinstance(t.get("source"), str) else None} for t in kept]
 
 
 def result_of(worker: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from contracts.spec import Spec, load_spec
 from mockserver.domain._accounts import DeviceOps
 from mockserver.domain._artifacts import ArtifactOps
 from mockserver.domain._base import Settings
+from mockserver.domain._runner_support import ErrorTraceOps, RunnerSupportOps, WorkspaceConfigOps
 from mockserver.domain._schedules import ScheduleOps
 from mockserver.domain._task_actions import TaskActionOps
 from mockserver.domain._tasks import TaskOps
@@ -36,7 +37,8 @@ from mockserver.domain.store import Store
 
 __all__ = ("Buildd", "Settings")
 
-class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, WorkerControlOps, ArtifactOps):
+class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, WorkerControlOps, ArtifactOps,
+             RunnerSupportOps, WorkspaceConfigOps, ErrorTraceOps):
     """The facade over store, clock, ids and outbox; see the module docstring."""
 
     def __init__(self, store: Store, clock: Clock | None = None, ids: Ids | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, get, route
 from litestar.datastructures import State
+from litestar.exceptions import MethodNotAllowedException
 from litestar.handlers import BaseRouteHandler
 
 from contracts.spec import Spec, load_spec
@@ -27,6 +28,7 @@ from mockserver.http.control import control_handlers
 from mockserver.http.dispatch import Plan
 from mockserver.http.docs import docs_handlers
 from mockserver.http.errors import EXCEPTION_HANDLERS
+from mockserver.http.misses import ExistingPaths
 from mockserver.http.requestlog import Front
 from mockserver.http.routes import Handler, load_all
 from mockserver.mcp import mcp_handlers
@@ -58,19 +60,22 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
     def openapi_yaml() -> bytes:
         return spec.text
 
+    existing = ExistingPaths(spec)
     route_handlers: list[BaseRouteHandler] = [openapi_yaml, *docs_handlers(spec), *realtime,
                                               *_spec_routes(spec, ctx, handlers, served_elsewhere)]
     if settings.control_api:
         route_handlers += console_handlers(spec)
     app = Litestar(
         route_handlers=route_handlers,
-        exception_handlers=EXCEPTION_HANDLERS,
+        # a 405 only where the path exists (else 404), like the real server's route table
+        exception_handlers={**EXCEPTION_HANDLERS, MethodNotAllowedException: existing.method_not_allowed},
         openapi_config=None,
         logging_config=None,  # an app built in a test must not reconfigure the process's logging
         state=State({"mock": ctx}),
         on_shutdown=[lambda: ctx.hub.close_all()],
         request_max_body_size=settings.max_body_bytes,
     )
+    existing.add_routes(route.path for route in app.routes)
     # in front of the router (so also for route misses): fault injection and the request log
     app.asgi_handler = Front(app.asgi_handler, ctx.faults, ctx.requests, ctx.clock.iso)
     return app

@@ -63,6 +63,7 @@ def test_every_rule_is_registered() -> None:
         "operation-id",
         "links-resolve",
         "resource-ops",
+        "open-request",
     }
     with pytest.raises(ValueError, match="already registered"):
         rule("secured-401", "again")(lambda spec: ())
@@ -278,6 +279,11 @@ CASES: list[tuple[str, Callable[[Raw], Any], str, str, str]] = [
         lambda r: op(r, "/api/tasks/{id}", "delete").update({"x-resource": {"name": "task", "action": "create"}}),
         "resource-ops", "DELETE /api/tasks/{id} (deleteTask)", "needs a JSON request body",
     ),
+    (
+        "closed-request-schema",
+        lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False),
+        "open-request", "PATCH /api/workers/{id} (updateWorker)", "x-rejects-unknown-fields",
+    ),
 ]  # fmt: skip
 
 
@@ -383,3 +389,12 @@ def test_resource_actions_are_the_resource_layers() -> None:
     from mockserver.domain.resources import ACTIONS
 
     assert RESOURCE_ACTIONS == ACTIONS
+
+
+def test_a_closed_request_schema_marked_as_rejecting_unknown_fields_is_accepted(
+    write_spec: Callable[..., Path], run_cli: Callable[..., Any]
+) -> None:
+    path = write_spec(lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False,
+                                     **{"x-rejects-unknown-fields": True}))
+    result = run_cli("spec", "lint", str(path))
+    assert result.exit_code == 0, result.output

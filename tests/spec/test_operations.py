@@ -79,6 +79,15 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "mcpStream": ("mcp", PUBLIC, None),  # GET /api/mcp: always 405
     "mcpEndSession": ("mcp", KEY, None),  # DELETE /api/mcp (K)
     "listMcpRegistry": ("mcp", PUBLIC, None),  # GET /api/mcp/registry (no auth in the real route)
+    # runner support (issue 10): routes apps/runner calls besides the worker protocol
+    "getVersion": ("workers", PUBLIC, None),  # GET /api/version (public)
+    "matchRepos": ("workspaces", KEY, None),  # POST /api/workspaces/match-repos (K)
+    "cleanupTasks": ("tasks", EITHER, None),  # POST /api/tasks/cleanup (S or admin K)
+    "getWorkspaceConfig": ("workspaces", EITHER, "workspace"),  # GET /api/workspaces/{id}/config
+    "saveWorkspaceConfig": ("workspaces", EITHER, "workspace"),  # POST /api/workspaces/{id}/config
+    "updateReleaseConfig": ("workspaces", EITHER, "workspace"),  # PATCH /api/workspaces/{id}/config
+    "listWorkerErrorTraces": ("workers", EITHER, "worker"),  # GET /api/workers/{id}/error-traces (K owner / S)
+    "listTaskErrorTraces": ("tasks", EITHER, "task"),  # GET /api/tasks/{id}/error-traces
 }
 
 

@@ -58,6 +58,7 @@ def load_all() -> dict[str, Handler]:
         accounts,
         artifacts,
         auth_device,
+        runner_support,
         schedules,
         tasks,
         workers,

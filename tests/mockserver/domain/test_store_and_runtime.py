@@ -19,7 +19,7 @@ from mockserver.domain.runtime import Clock, Ids, parse_iso, to_iso
 from mockserver.domain.service import Buildd
 from mockserver.domain.store import Store
 
-from .conftest import ACCOUNT_IDS, EPOCH, TASK_IDS, WEB, at, build_world, claim, events, key_for
+from .conftest import ACCOUNT_IDS, EPOCH, TASK_IDS, WEB, at, build_world, claim, events, key_for, ms
 
 # -- runtime ---------------------------------------------------------------------------------------------------------
 
@@ -217,7 +217,7 @@ SCHEMA_OF_TABLE = {"teams": "Team", "users": "User", "memberships": "TeamMembers
 def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(api, key, user, spec):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
     api.update_worker(key("svc"), worker["id"], {"status": "running", "costUsd": 1.5, "appendMilestones": [
-        {"label": "go", "timestamp": at(0)}]})
+        {"type": "status", "label": "go", "ts": ms(0)}]})
     api.create_worker_artifact(key("svc"), worker["id"], {"type": "link", "title": "PR", "url": "https://x"})
     api.update_worker(key("svc"), worker["id"], {"status": "completed", "summary": "done"})
     api.create_task_note(key("svc"), TASK_IDS["high"], {"type": "question", "title": "?"})

@@ -8,7 +8,7 @@ import pytest
 
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound
 
-from .conftest import TASK_IDS, at, claim, events, uid
+from .conftest import TASK_IDS, claim, events, ms, uid
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_activity_of_another_accounts_worker_is_403(api, key, worker):
 
 def test_activity_appends_a_milestone_and_sets_the_current_action(api, key, worker):
     got = api.record_worker_activity(key("svc"), worker["id"], {"toolName": "Edit", "toolInput": {"file": "a.ts"}})
-    assert got == {"ok": True, "milestone": {"label": "Edit: a.ts", "timestamp": at(0)}}
+    assert got == {"ok": True, "milestone": {"type": "action", "label": "Edit: a.ts", "ts": ms(0)}}
     assert api.store.get("workers", worker["id"])["currentAction"] == "Edit: a.ts"
 
 

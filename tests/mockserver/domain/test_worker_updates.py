@@ -8,7 +8,7 @@ import pytest
 
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 
-from .conftest import ACCOUNT_IDS, TASK_IDS, WEB, at, claim, events, uid
+from .conftest import ACCOUNT_IDS, TASK_IDS, WEB, at, claim, events, ms, uid
 
 
 @pytest.fixture
@@ -195,16 +195,16 @@ def test_cost_is_stored_as_decimal_string_and_charged_to_the_account_once(api, k
 
 
 def test_append_milestones_appends_and_keeps_the_last_fifty(api, key, worker):
-    patch(api, key, worker, milestones=[{"label": "start", "timestamp": at(0)}])
+    patch(api, key, worker, milestones=[{"type": "status", "label": "start", "ts": ms(0)}])
     for i in range(3):
-        patch(api, key, worker, appendMilestones=[{"label": f"m{i}-{j}", "timestamp": at(i)} for j in range(20)])
+        patch(api, key, worker, appendMilestones=[{"type": "status", "label": f"m{i}-{j}", "ts": ms(i)} for j in range(20)])
     milestones = api.store.get("workers", worker["id"])["milestones"]
     assert len(milestones) == 50 and milestones[-1]["label"] == "m2-19" and milestones[0]["label"] == "m0-10"
 
 
 def test_milestones_replace_the_list(api, key, worker):
-    patch(api, key, worker, appendMilestones=[{"label": "a", "timestamp": at(0)}])
-    got = patch(api, key, worker, milestones=[{"label": "b", "timestamp": at(1)}])
+    patch(api, key, worker, appendMilestones=[{"type": "status", "label": "a", "ts": ms(0)}])
+    got = patch(api, key, worker, milestones=[{"type": "status", "label": "b", "ts": ms(1)}])
     assert [m["label"] for m in got["milestones"]] == ["b"]
 
 
@@ -221,9 +221,17 @@ def test_running_clears_waiting_for(api, key, worker):
 
 def test_task_progress_is_forwarded_in_the_event_only(api, key, worker):
     events(api)
-    got = patch(api, key, worker, taskProgress={"step": 2})
+    progress = [{"taskId": "t1", "agentName": None, "toolCount": 3, "durationMs": 900, "cumulativeUsage": None}]
+    got = patch(api, key, worker, taskProgress=progress)
     assert "taskProgress" not in got
-    assert events(api, "worker:progress")[0].payload["taskProgress"] == {"step": 2}
+    assert events(api, "worker:progress")[0].payload["taskProgress"] == progress
+
+
+def test_milestones_without_type_or_epoch_ms_ts_are_rejected(api, key, worker):
+    for bad in ({"label": "old shape", "timestamp": at(0)}, {"type": "status", "ts": at(0)},
+                {"type": "status", "ts": True}):
+        with pytest.raises(BadRequest):
+            patch(api, key, worker, appendMilestones=[bad])
 
 
 def test_queued_instructions_are_delivered_once(api, key, user, worker):

@@ -45,6 +45,11 @@ def at(minutes: float) -> str:
     return to_iso(EPOCH + timedelta(minutes=minutes))
 
 
+def ms(minutes: float) -> int:
+    """`at(minutes)` as epoch milliseconds (the runner's milestone `ts`)."""
+    return int((EPOCH + timedelta(minutes=minutes)).timestamp() * 1000)
+
+
 T1, T2 = uid(1), uid(2)
 ADA, BOB, EVE = uid(11), uid(12), uid(13)
 WEB, VAULT, EMPTY, GLOBEX_APP = uid(31), uid(32), uid(33), uid(34)

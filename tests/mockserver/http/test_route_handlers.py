@@ -68,6 +68,14 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "createDeviceCode": ("", {"body": None}),
         "exchangeDeviceToken": ("", {"body": {"device_token": "0" * 64}}),
         "approveDevice": ("ada", {"body": {"code": "ABCD-1234"}}),
+        "getVersion": ("", {}),
+        "matchRepos": ("svc", {"body": {"repos": []}}),
+        "cleanupTasks": ("ada", {}),
+        "getWorkspaceConfig": ("svc", {"path": {"id": WEB}}),
+        "saveWorkspaceConfig": ("svc", {"path": {"id": WEB}, "body": {"requiresPR": True}}),
+        "updateReleaseConfig": ("svc", {"path": {"id": WEB}, "body": {"releaseConfig": None}}),
+        "listWorkerErrorTraces": ("svc", {"path": {"id": worker_id}}),
+        "listTaskErrorTraces": ("svc", {"path": {"id": task}}),
     }
 
 

@@ -1,0 +1,51 @@
+"""Routes the runner calls besides the worker protocol: version, match-repos, tasks cleanup."""
+
+from __future__ import annotations
+
+from mockserver.http.routes import Call, Reply, handles
+
+__all__ = ()
+
+
+@handles("getVersion")
+def get_version(call: Call) -> Reply:
+    return call.api.get_version()
+
+
+@handles("matchRepos")
+def match_repos(call: Call) -> Reply:
+    return call.api.match_repos(call.principal, call.body or {})
+
+
+@handles("cleanupTasks")
+def cleanup_tasks(call: Call) -> Reply:
+    return call.api.cleanup_tasks(call.principal)
+
+
+@handles("getWorkspaceConfig")
+def get_workspace_config(call: Call) -> Reply:
+    return call.api.get_workspace_config(call.principal, call.path["id"])
+
+
+@handles("saveWorkspaceConfig")
+def save_workspace_config(call: Call) -> Reply:
+    return call.api.save_workspace_config(call.principal, call.path["id"], call.body or {})
+
+
+@handles("updateReleaseConfig")
+def update_release_config(call: Call) -> Reply:
+    return call.api.update_release_config(call.principal, call.path["id"], call.body or {})
+
+
+@handles("listWorkerErrorTraces")
+def list_worker_error_traces(call: Call) -> Reply:
+    limit = call.query.get("limit")
+    return call.api.worker_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
+                                        call.query.get("since"))
+
+
+@handles("listTaskErrorTraces")
+def list_task_error_traces(call: Call) -> Reply:
+    limit = call.query.get("limit")
+    return call.api.task_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
+                                      call.query.get("since"))
