@@ -15,11 +15,6 @@ from tests.mcp.conftest import call, data, error_text, mcp_session
 
 pytestmark = pytest.mark.http
 
-# Actions whose body today's spec refuses (the runner's milestone shape {type, label, ts}); they reach REST and
-# come back as its 400 until the worker PATCH takes the wire shape (W10).
-NEEDS_WIRE_MILESTONES = {"emit_event"}
-
-
 def _workspace(world: dict[str, Any], account: str) -> str:
     team = next(a["teamId"] for a in world["accounts"] if a["name"] == account)
     return next(w["id"] for w in world["workspaces"] if w.get("teamId") == team)
@@ -35,9 +30,6 @@ def test_every_action_in_the_registry_is_callable(
         async def run(session: Any, action: str, **params: Any) -> Any:
             result = await call(session, action, **params)
             called[action] = result
-            if action in NEEDS_WIRE_MILESTONES:
-                assert "API error: 400" in error_text(result)
-                return None
             return data(result)
 
         async with mcp_session(base_url, fixture_keys["acme-ci"], f"?workspace={workspace}") as s:
@@ -118,7 +110,6 @@ def test_levels_nest() -> None:
     assert all(a.level in LEVELS for a in ACTIONS.values())
 
 
-@pytest.mark.xfail(strict=True, reason="needs wire-fidelity worker PATCH")
 def test_emit_event_appends_a_runner_shaped_milestone(base_url: str, fixture_keys: dict[str, str]) -> None:
     async def flow() -> Any:
         async with mcp_session(base_url, fixture_keys["acme-ci"]) as s:

@@ -49,7 +49,6 @@ EXPECTED: dict[tuple[str, str], int] = {
 
 # routes the mock does not serve yet, and who brings them
 NOT_SERVED: dict[tuple[str, str], str] = {
-    ("POST", "/api/mcp"): "POST /api/mcp (the MCP endpoint helper)",
     ("GET", "/api/workspaces/{id}/memory"): "GET /api/workspaces/{id}/memory (resource layer)",
     ("POST", "/api/workspaces/{id}/memory"): "POST /api/workspaces/{id}/memory (resource layer)",
     ("GET", "/api/workspaces/{id}/skills"): "GET /api/workspaces/{id}/skills (resource layer)",
