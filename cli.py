@@ -94,7 +94,9 @@ def spec_lint(ctx: click.Context, path: str | None, fmt: str, rules: tuple[str, 
             click.echo(f"{f.rule:<{width}}  {f.location}  {f.message}")
         what = f"{report.operations} operations, {len(report.rules)} rules"
         n = len(report.findings)
-        click.echo(f"{report.path}: {n} finding{'s' if n != 1 else ''} ({what})" if n else f"{report.path}: clean ({what})")
+        click.echo(
+            f"{report.path}: {n} finding{'s' if n != 1 else ''} ({what})" if n else f"{report.path}: clean ({what})"
+        )
     if not report.ok:
         ctx.exit(1)
 
@@ -103,21 +105,35 @@ def spec_lint(ctx: click.Context, path: str | None, fmt: str, rules: tuple[str, 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=4010, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--scenario", default="default", show_default=True,
-              help="Fixture world to load (fixtures/scenarios.py; an unknown one lists the known ones).")
-@click.option("--state-file", type=click.Path(dir_okay=False), help="Keep the state in this SQLite file (resumed on restart).")
+@click.option(
+    "--scenario",
+    default="default",
+    show_default=True,
+    help="Fixture world to load (fixtures/scenarios.py; an unknown one lists the known ones).",
+)
+@click.option(
+    "--state-file", type=click.Path(dir_okay=False), help="Keep the state in this SQLite file (resumed on restart)."
+)
 @click.option("--strict", is_flag=True, help="Check every response and event against the spec; a violation is a 500.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the fixture world, the ids and the fault rng.")
 @click.option("--channel-prefix", default="", help="Prefix of every realtime channel (PUSHER_CHANNEL_PREFIX).")
 @friendly_errors
-def serve(host: str, port: int, scenario: str, state_file: str | None, strict: bool, seed: int | None,
-          channel_prefix: str) -> None:
+def serve(
+    host: str, port: int, scenario: str, state_file: str | None, strict: bool, seed: int | None, channel_prefix: str
+) -> None:
     """Run the stateful mock of the buildd API (and its Pusher realtime) until Ctrl+C."""
     from mockserver.server import run
     from mockserver.settings import MockSettings
 
-    settings = MockSettings(host=host, port=port, scenario=scenario, state_file=state_file, strict=strict,
-                            seed=seed, channel_prefix=channel_prefix)
+    settings = MockSettings(
+        host=host,
+        port=port,
+        scenario=scenario,
+        state_file=state_file,
+        strict=strict,
+        seed=seed,
+        channel_prefix=channel_prefix,
+    )
 
     def announce(s: MockSettings) -> None:
         ws = s.base_url.replace("http://", "ws://", 1)
@@ -151,12 +167,26 @@ def _world_options(fn: F) -> F:
     from fixtures.rng import DEFAULT_SEED
     from fixtures.scenarios import scenario_names
 
-    fn = click.option("--size", type=click.IntRange(min=0), default=None,
-                      help="Number of tasks, for sized scenarios (large: default 10000).")(fn)
-    fn = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
-                      help="Seed of ids, text and keys (the committed default world uses 7).")(fn)
-    return click.option("--scenario", type=_ScenarioChoice(scenario_names()), default="default", show_default=True,
-                        help="Which world (fixtures/scenarios.py).")(fn)
+    fn = click.option(
+        "--size",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Number of tasks, for sized scenarios (large: default 10000).",
+    )(fn)
+    fn = click.option(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        show_default=True,
+        help="Seed of ids, text and keys (the committed default world uses 7).",
+    )(fn)
+    return click.option(
+        "--scenario",
+        type=_ScenarioChoice(scenario_names()),
+        default="default",
+        show_default=True,
+        help="Which world (fixtures/scenarios.py).",
+    )(fn)
 
 
 @fixtures.command("keys")
@@ -172,16 +202,35 @@ def fixtures_keys(scenario: str, seed: int, size: int | None, as_json: bool) -> 
     world = load_world(scenario, seed=seed, size=size)
     keys, users = FixtureKeys.of(world), fixture_users(world)
     if as_json:
-        click.echo(json.dumps({
-            "scenario": scenario,
-            "accounts": [{"name": k.name, "key": k.key, "level": k.level, "type": k.type, "authType": k.authType,
-                          "teamId": k.teamId, "accountId": k.accountId} for k in keys.values()],
-            "users": [{"email": u.email, "name": u.name, "teamIds": list(u.teamIds), "sessionToken": u.sessionToken}
-                      for u in users],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "scenario": scenario,
+                    "accounts": [
+                        {
+                            "name": k.name,
+                            "key": k.key,
+                            "level": k.level,
+                            "type": k.type,
+                            "authType": k.authType,
+                            "teamId": k.teamId,
+                            "accountId": k.accountId,
+                        }
+                        for k in keys.values()
+                    ],
+                    "users": [
+                        {"email": u.email, "name": u.name, "teamIds": list(u.teamIds), "sessionToken": u.sessionToken}
+                        for u in users
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
-    click.echo(f"Keys of scenario {scenario!r} (seed {seed}): public test credentials for a mock seeded with this "
-               "world only.\n")
+    click.echo(
+        f"Keys of scenario {scenario!r} (seed {seed}): public test credentials for a mock seeded with this "
+        "world only.\n"
+    )
     rows = [("NAME", "TEAM", "TYPE", "LEVEL", "AUTHTYPE", "KEY")]
     rows += [(k.name, k.team, k.type, k.level, k.authType, k.key) for k in keys.values()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -191,18 +240,27 @@ def fixtures_keys(scenario: str, seed: int, size: int | None, as_json: bool) -> 
     for k in keys.values():
         if k.note:
             click.echo(f"{k.name}: {k.note} ({k.live_workers}/{k.max_workers} workers live)")
-    emails = ", ".join(f"{u.email} ({', '.join(f'{t} {r}' for t, r in zip(u.teams, u.roles, strict=True))})"
-                       for u in users)
+    emails = ", ".join(
+        f"{u.email} ({', '.join(f'{t} {r}' for t, r in zip(u.teams, u.roles, strict=True))})" for u in users
+    )
     click.echo(f"\nSession cookie, once the mock runs (`buildd-api serve`), for one of: {emails}")
     first = users[0].email if users else "<user email>"
-    click.echo("  curl -s -X POST http://127.0.0.1:4010/__mock/session -H 'content-type: application/json' "
-               f"-d '{{\"email\": \"{first}\"}}'")
+    click.echo(
+        "  curl -s -X POST http://127.0.0.1:4010/__mock/session -H 'content-type: application/json' "
+        f'-d \'{{"email": "{first}"}}\''
+    )
 
 
 @fixtures.command("export")
 @_world_options
-@click.option("--format", "fmt", type=click.Choice(["json", "ts"]), default="json", show_default=True,
-              help="json: one file per table + world.json; ts: fixtures.ts typed by openapi-typescript.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "ts"]),
+    default="json",
+    show_default=True,
+    help="json: one file per table + world.json; ts: fixtures.ts typed by openapi-typescript.",
+)
 @click.option("--out", "out", required=True, metavar="DIR", help="Directory to write into (created if needed).")
 @click.option("--typecheck", is_flag=True, help="With --format ts, also run tsc --noEmit --strict on the result.")
 @friendly_errors
@@ -285,45 +343,113 @@ class _BaseUrl(click.ParamType):
 @main.command()
 @click.argument("base_url", type=_BaseUrl())
 @click.option("--key", envvar="BUILDD_KEY", help="The API key whose resources are checked (env BUILDD_KEY).")
-@click.option("--other-key", envvar="BUILDD_OTHER_KEY",
-              help="An API key of another team, for the ownership suite (env BUILDD_OTHER_KEY).")
-@click.option("--session-cookie", envvar="BUILDD_SESSION_COOKIE",
-              help="A dashboard session (`authjs.session-token` value) of --key's team (env BUILDD_SESSION_COOKIE).")
-@click.option("--other-session-cookie", envvar="BUILDD_OTHER_SESSION_COOKIE",
-              help="A session of another team: ownership of session-only operations (env BUILDD_OTHER_SESSION_COOKIE).")
-@click.option("--workspace", envvar="BUILDD_WORKSPACE",
-              help="Workspace (id, name or owner/repo) for the resources the run creates (env BUILDD_WORKSPACE).")
-@click.option("--spec", "spec_path", type=click.Path(dir_okay=False),
-              help="The contract to check against (default: this repository's openapi.yaml).")
-@click.option("--suite", "suites", type=_SuiteList(), cls=_SuiteOption, default=None,
-              help="Comma-separated suites to run (default: all).")
-@click.option("--operation", "operations", multiple=True, metavar="PATTERN",
-              help="Only these operations (operationId or 'METHOD /path', globs allowed; repeatable).")
-@click.option("--read-only", is_flag=True,
-              help="Send nothing that mutates: GET-only generation, no resources created (safe for production).")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None,
-              help="Generated examples per operation (default 6).")
-@click.option("--coverage/--no-coverage", default=None,
-              help="schemathesis' coverage phase (boundary and negative cases; default on).")
+@click.option(
+    "--other-key",
+    envvar="BUILDD_OTHER_KEY",
+    help="An API key of another team, for the ownership suite (env BUILDD_OTHER_KEY).",
+)
+@click.option(
+    "--session-cookie",
+    envvar="BUILDD_SESSION_COOKIE",
+    help="A dashboard session (`authjs.session-token` value) of --key's team (env BUILDD_SESSION_COOKIE).",
+)
+@click.option(
+    "--other-session-cookie",
+    envvar="BUILDD_OTHER_SESSION_COOKIE",
+    help="A session of another team: ownership of session-only operations (env BUILDD_OTHER_SESSION_COOKIE).",
+)
+@click.option(
+    "--workspace",
+    envvar="BUILDD_WORKSPACE",
+    help="Workspace (id, name or owner/repo) for the resources the run creates (env BUILDD_WORKSPACE).",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False),
+    help="The contract to check against (default: this repository's openapi.yaml).",
+)
+@click.option(
+    "--suite",
+    "suites",
+    type=_SuiteList(),
+    cls=_SuiteOption,
+    default=None,
+    help="Comma-separated suites to run (default: all).",
+)
+@click.option(
+    "--operation",
+    "operations",
+    multiple=True,
+    metavar="PATTERN",
+    help="Only these operations (operationId or 'METHOD /path', globs allowed; repeatable).",
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Send nothing that mutates: GET-only generation, no resources created (safe for production).",
+)
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), default=None, help="Generated examples per operation (default 6)."
+)
+@click.option(
+    "--coverage/--no-coverage",
+    default=None,
+    help="schemathesis' coverage phase (boundary and negative cases; default on).",
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Reproduce a run exactly (printed at the end of every run).")
 @click.option("--rate-limit", metavar="N/UNIT", help="At most N requests per s, m or h, e.g. 10/s.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds to wait for each answer.")
-@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
-              help="Concurrent workers for generated requests.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Concurrent workers for generated requests.",
+)
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--color/--no-color", default=None, help="Force or disable colours (default: when a terminal).")
 @click.option("--fail-on-skip", is_flag=True, help="Exit 1 when any check could not be verified (CI gate).")
-@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
-              help="Exit 1 when fewer than PERCENT of the selected checks were verified (CI gate).")
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PERCENT",
+    help="Exit 1 when fewer than PERCENT of the selected checks were verified (CI gate).",
+)
 @click.pass_context
 @friendly_errors
-def check(ctx: click.Context, base_url: str, key: str | None, other_key: str | None, session_cookie: str | None,
-          other_session_cookie: str | None, workspace: str | None, spec_path: str | None,
-          suites: tuple[str, ...] | None, operations: tuple[str, ...], read_only: bool, max_examples: int | None, coverage: bool | None,
-          seed: int | None, rate_limit: str | None, timeout: float, workers: int, junit_path: str | None,
-          json_path: str | None, color: bool | None, fail_on_skip: bool, min_coverage: float | None) -> None:
+def check(
+    ctx: click.Context,
+    base_url: str,
+    key: str | None,
+    other_key: str | None,
+    session_cookie: str | None,
+    other_session_cookie: str | None,
+    workspace: str | None,
+    spec_path: str | None,
+    suites: tuple[str, ...] | None,
+    operations: tuple[str, ...],
+    read_only: bool,
+    max_examples: int | None,
+    coverage: bool | None,
+    seed: int | None,
+    rate_limit: str | None,
+    timeout: float,
+    workers: int,
+    junit_path: str | None,
+    json_path: str | None,
+    color: bool | None,
+    fail_on_skip: bool,
+    min_coverage: float | None,
+) -> None:
     """Check the deployment at BASE_URL against the contract: auth, statuses, schemas, ownership, lifecycle and
     development mode. Exit 0 when every check passes, 1 when rules are broken (or a --fail-on-skip /
     --min-coverage gate fails), 2 on a usage or connection error.
@@ -333,13 +459,25 @@ def check(ctx: click.Context, base_url: str, key: str | None, other_key: str | N
 
     defaults = contracts.RunOptions()
     options = contracts.RunOptions(
-        suites=suites, operations=operations or None, read_only=read_only, seed=seed, rate_limit=rate_limit, timeout=timeout, workers=workers,
+        suites=suites,
+        operations=operations or None,
+        read_only=read_only,
+        seed=seed,
+        rate_limit=rate_limit,
+        timeout=timeout,
+        workers=workers,
         max_examples=max_examples or defaults.max_examples,
         coverage_phase=defaults.coverage_phase if coverage is None else coverage,
-        fail_on_skip=fail_on_skip, min_coverage=min_coverage,
+        fail_on_skip=fail_on_skip,
+        min_coverage=min_coverage,
     )
-    credentials = contracts.Credentials(key=key, other_key=other_key, session_cookie=session_cookie,
-                                        other_session_cookie=other_session_cookie, workspace=workspace)
+    credentials = contracts.Credentials(
+        key=key,
+        other_key=other_key,
+        session_cookie=session_cookie,
+        other_session_cookie=other_session_cookie,
+        workspace=workspace,
+    )
     reporters: list[Reporter] = [ConsoleReporter(color=color)]
     if junit_path:
         reporters.append(JUnitReporter(junit_path))
@@ -356,8 +494,9 @@ def events() -> None:
 
 
 @events.command("tail")
-@click.option("--url", type=_BaseUrl(), default="http://127.0.0.1:4010", show_default=True,
-              help="Base URL of a running mock.")
+@click.option(
+    "--url", type=_BaseUrl(), default="http://127.0.0.1:4010", show_default=True, help="Base URL of a running mock."
+)
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable), e.g. workspace-<id>.")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many events.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds.")

@@ -37,7 +37,13 @@ PRISM_VERSION = "5.16.0"
 PRISM_DIR = BENCH / ".prism"
 PRISM_BIN = PRISM_DIR / "node_modules" / ".bin" / "prism"
 PRISM_INSTALL = [
-    "npm", "install", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", f"@stoplight/prism-cli@{PRISM_VERSION}",
+    "npm",
+    "install",
+    "--prefix",
+    str(PRISM_DIR),
+    "--no-audit",
+    "--no-fund",
+    f"@stoplight/prism-cli@{PRISM_VERSION}",
 ]
 HOST = "127.0.0.1"
 # A syntactically valid key for Prism (it accepts any bearer value); the mock gets real fixture keys.
@@ -122,9 +128,12 @@ def tool_versions() -> dict[str, Any]:
         "print(json.dumps(out))"
     )
     try:
-        info["packages"] = json.loads(subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=30).stdout)
-        info["venv_python"] = subprocess.run([PY, "-c", "import platform;print(platform.python_version())"],
-                                             capture_output=True, text=True, timeout=30).stdout.strip()
+        info["packages"] = json.loads(
+            subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=30).stdout
+        )
+        info["venv_python"] = subprocess.run(
+            [PY, "-c", "import platform;print(platform.python_version())"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
     except (subprocess.SubprocessError, ValueError):
         info["packages"] = {}
     for name, cmd in {"wrk": ["wrk", "-v"], "node": ["node", "--version"]}.items():
@@ -180,8 +189,9 @@ def auth(key: str) -> dict[str, str]:
 class Server:
     """One server process under `timeout`, in its own process group; a context manager."""
 
-    def __init__(self, name: str, cmd: Sequence[str], *, env: dict[str, str] | None = None, limit_s: int = 300,
-                 cwd: Path = ROOT) -> None:
+    def __init__(
+        self, name: str, cmd: Sequence[str], *, env: dict[str, str] | None = None, limit_s: int = 300, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.cmd = list(cmd)
         self.env = env or bench_env()
@@ -199,7 +209,11 @@ class Server:
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
             ["timeout", "-k", "5", str(self.limit_s), *self.cmd],
-            cwd=self.cwd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -290,7 +304,9 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
-def ready_get(port: int, path: str, headers: dict[str, str] | None = None, ok: Iterable[int] = (200,)) -> Callable[[], bool]:
+def ready_get(
+    port: int, path: str, headers: dict[str, str] | None = None, ok: Iterable[int] = (200,)
+) -> Callable[[], bool]:
     ok = tuple(ok)
 
     def check() -> bool:
@@ -335,9 +351,16 @@ def parse_wrk(text: str) -> dict[str, Any]:
     return out
 
 
-def run_wrk(url: str, *, duration_s: int = 10, connections: int = 50, threads: int = 1,
-            headers: dict[str, str] | None = None, script: Path | None = None,
-            env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_wrk(
+    url: str,
+    *,
+    duration_s: int = 10,
+    connections: int = 50,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     require_wrk()
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
     for k, v in (headers or {}).items():

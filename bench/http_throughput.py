@@ -62,8 +62,13 @@ from _common import (
 SERVERS = ("mock-uvicorn", "mock-granian", "prism", "ceiling-uvicorn", "ceiling-granian")
 TARGETS = ("tasks", "tasks1", "worker", "cycle")
 CEILING_GROUPS = ("tasks", "worker")  # groups in which the ceilings' GET /api/ping runs
-LABELS = {"tasks": "GET /api/tasks", "tasks1": "GET /api/tasks (1 task)", "worker": "GET /api/workers/{id}",
-          "cycle": "claim + PATCH cycle", "ping": "GET /api/ping (bare handler)"}
+LABELS = {
+    "tasks": "GET /api/tasks",
+    "tasks1": "GET /api/tasks (1 task)",
+    "worker": "GET /api/workers/{id}",
+    "cycle": "claim + PATCH cycle",
+    "ping": "GET /api/ping (bare handler)",
+}
 GOAL_TARGETS = ("tasks", "tasks1", "worker")  # the targets the goals apply to (GETs)
 LUA = BENCH / "claim_cycle.lua"
 
@@ -86,9 +91,16 @@ def mock_fixture(port: int) -> dict[str, Any]:
     acc, worker_id = chosen
     status, raw = http_request(port, "GET", "/api/tasks", auth(acc["key"]))
     tasks = json.loads(raw).get("tasks", []) if status == 200 else []
-    return {"account": acc["name"], "accountId": acc["accountId"], "key": acc["key"], "workerId": worker_id,
-            "tasks_listed": len(tasks), "scenario": keys.get("scenario"), "accounts": accounts,
-            "one_task_query": one_task_query(port, acc["key"], tasks)}
+    return {
+        "account": acc["name"],
+        "accountId": acc["accountId"],
+        "key": acc["key"],
+        "workerId": worker_id,
+        "tasks_listed": len(tasks),
+        "scenario": keys.get("scenario"),
+        "accounts": accounts,
+        "one_task_query": one_task_query(port, acc["key"], tasks),
+    }
 
 
 def one_task_query(port: int, key: str, tasks: list[dict[str, Any]]) -> str | None:
@@ -112,12 +124,18 @@ def claim_keys(port: int, accounts: list[dict[str, Any]], connections: int) -> t
     """
     probed: list[tuple[int, dict[str, Any]]] = []
     for acc in accounts[:40]:
-        status, raw = http_request(port, "POST", "/api/workers/claim", auth(acc["key"]),
-                                   {"runner": "bench-probe", "maxTasks": 1})
+        status, raw = http_request(
+            port, "POST", "/api/workers/claim", auth(acc["key"]), {"runner": "bench-probe", "maxTasks": 1}
+        )
         if status != 200 or not (workers := json.loads(raw).get("workers")):
             continue
-        http_request(port, "PATCH", f"/api/workers/{workers[0]['id']}", auth(acc["key"]),
-                     {"status": "completed", "progress": 100, "summary": "bench"})
+        http_request(
+            port,
+            "PATCH",
+            f"/api/workers/{workers[0]['id']}",
+            auth(acc["key"]),
+            {"status": "completed", "progress": 100, "summary": "bench"},
+        )
         status, raw = http_request(port, "GET", "/api/accounts/me", auth(acc["key"]))
         max_workers = int(json.loads(raw).get("maxConcurrentWorkers") or 0) if status == 200 else 0
         probed.append((max_workers, acc))
@@ -129,8 +147,9 @@ def claim_keys(port: int, accounts: list[dict[str, Any]], connections: int) -> t
 
 
 # ---------------------------------------------------------------------------------------------- runs
-def server_cmd(name: str, port: int, scenario: str | None = None, size: int | None = None,
-               uncap: bool = False) -> list[str]:
+def server_cmd(
+    name: str, port: int, scenario: str | None = None, size: int | None = None, uncap: bool = False
+) -> list[str]:
     if name == "prism":
         return prism_cmd(port)
     if name == "mock-uvicorn" and not size:
@@ -158,8 +177,10 @@ def measure(url: str, args: argparse.Namespace, warmup: int, **kw: Any) -> dict[
     if warmup > 0:
         run_wrk(url, duration_s=warmup, connections=args.connections, **kw)
     res = run_wrk(url, duration_s=args.duration, connections=args.connections, **kw)
-    return {k: v for k, v in res.items() if k != "raw"} | {"raw_tail": res["raw"][-1500:],
-                                                           "loadavg_before": load_before}
+    return {k: v for k, v in res.items() if k != "raw"} | {
+        "raw_tail": res["raw"][-1500:],
+        "loadavg_before": load_before,
+    }
 
 
 class Endpoint:
@@ -186,20 +207,31 @@ def start_endpoint(name: str, targets: list[str], limit_s: int) -> Endpoint | No
             ep.plans["tasks"] = (f"{ep.base}/api/tasks", {"headers": auth(PLAIN_KEY)}, {})
             ep.plans["tasks1"] = (f"{ep.base}/api/tasks?{one}", {"headers": auth(PLAIN_KEY)}, {})
             ep.plans["worker"] = (f"{ep.base}/api/workers/{PLAIN_UUID}", {"headers": auth(PLAIN_KEY)}, {})
-            ep.plans["cycle"] = (ep.base, {"script": LUA, "env": {"BENCH_KEYS": PLAIN_KEY,
-                                                                 "BENCH_FALLBACK_WORKER": PLAIN_UUID}}, {})
+            ep.plans["cycle"] = (
+                ep.base,
+                {"script": LUA, "env": {"BENCH_KEYS": PLAIN_KEY, "BENCH_FALLBACK_WORKER": PLAIN_UUID}},
+                {},
+            )
             return ep
         srv.wait_ready(ready_get(port, "/openapi.yaml"))
         fx = mock_fixture(port)
-        log(f"{name}: key of {fx['account']} ({fx['tasks_listed']} tasks listed), worker {fx['workerId']}, "
-            f"one-task filter {fx['one_task_query']}")
+        log(
+            f"{name}: key of {fx['account']} ({fx['tasks_listed']} tasks listed), worker {fx['workerId']}, "
+            f"one-task filter {fx['one_task_query']}"
+        )
         hdr = {"headers": auth(fx["key"])}
         ep.plans["tasks"] = (f"{ep.base}/api/tasks", hdr, {k: fx[k] for k in ("account", "tasks_listed", "scenario")})
         if fx["one_task_query"]:
-            ep.plans["tasks1"] = (f"{ep.base}/api/tasks?{fx['one_task_query']}", hdr,
-                                  {"account": fx["account"], "query": fx["one_task_query"]})
-        ep.plans["worker"] = (f"{ep.base}/api/workers/{fx['workerId']}", hdr,
-                              {k: fx[k] for k in ("account", "workerId", "scenario")})
+            ep.plans["tasks1"] = (
+                f"{ep.base}/api/tasks?{fx['one_task_query']}",
+                hdr,
+                {"account": fx["account"], "query": fx["one_task_query"]},
+            )
+        ep.plans["worker"] = (
+            f"{ep.base}/api/workers/{fx['workerId']}",
+            hdr,
+            {k: fx[k] for k in ("account", "workerId", "scenario")},
+        )
         return ep
     except Exception:
         srv.stop()
@@ -220,13 +252,17 @@ def start_cycle(name: str, args: argparse.Namespace, limit_s: int) -> Endpoint:
         srv.stop()
         raise
     log(f"{name}: cycle world large/{args.cycle_size}, claiming as {', '.join(names)}")
-    ep.plans["cycle"] = (ep.base, {"script": LUA, "env": {"BENCH_KEYS": pairs}},
-                         {"scenario": "large", "size": args.cycle_size, "uncapped": True, "accounts": names})
+    ep.plans["cycle"] = (
+        ep.base,
+        {"script": LUA, "env": {"BENCH_KEYS": pairs}},
+        {"scenario": "large", "size": args.cycle_size, "uncapped": True, "accounts": names},
+    )
     return ep
 
 
-def run_matrix(servers: list[str], targets: list[str], args: argparse.Namespace,
-               errors: list[str]) -> list[dict[str, Any]]:
+def run_matrix(
+    servers: list[str], targets: list[str], args: argparse.Namespace, errors: list[str]
+) -> list[dict[str, Any]]:
     """All servers up at once (idle ones cost nothing); per target the servers back to back, the order rotated
     every round. Returns per round: {server: {target or "ping@<group>": result}}."""
     per_run = args.duration + max(args.warmup, args.prism_warmup) + 15
@@ -247,7 +283,7 @@ def run_matrix(servers: list[str], targets: list[str], args: argparse.Namespace,
         groups = list(targets) or list(CEILING_GROUPS)
         for rnd in range(max(1, min(args.rounds, 5))):
             this: dict[str, Any] = {}
-            order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
+            order = servers[rnd % len(servers) :] + servers[: rnd % len(servers)]
             for target in groups:
                 cycle_eps: dict[str, Endpoint] = {}
                 if target == "cycle":
@@ -322,8 +358,12 @@ def per_round_ratios(rounds: list[dict[str, Any]]) -> dict[tuple[str, str], dict
                 if rps and ceil:
                     vs_ceiling.append(rps / ceil)
             if vs_prism or vs_ceiling:
-                out[(target, flavour)] = {"vs_prism": median(vs_prism), "p99_vs_prism": median(p99_vs_prism),
-                                          "vs_ceiling": median(vs_ceiling), "n": len(vs_prism)}
+                out[(target, flavour)] = {
+                    "vs_prism": median(vs_prism),
+                    "p99_vs_prism": median(p99_vs_prism),
+                    "vs_ceiling": median(vs_ceiling),
+                    "n": len(vs_prism),
+                }
     return out
 
 
@@ -366,11 +406,31 @@ def tables(rounds: list[dict[str, Any]], summary: dict[str, dict[str, dict[str, 
     for (target, flavour), r in ratios.items():
         goal = target in GOAL_TARGETS
         inv = None if not r["p99_vs_prism"] else 1 / r["p99_vs_prism"]
-        rows.append([LABELS[target], flavour, fmt_ratio(r["vs_prism"]), _goal(r["vs_prism"], 3.0, goal),
-                     fmt_ratio(r["p99_vs_prism"]), _goal(inv, 1.0, goal),
-                     fmt_ratio(r["vs_ceiling"]), _goal(r["vs_ceiling"], 0.5, goal)])
-    t1 = md_table(["operation", "mock on", "mock ÷ Prism req/s", "goal ≥ 3×", "mock ÷ Prism p99", "goal ≤ 1×",
-                   "mock ÷ ceiling req/s (same server)", "goal ≥ 0.5×"], rows)
+        rows.append(
+            [
+                LABELS[target],
+                flavour,
+                fmt_ratio(r["vs_prism"]),
+                _goal(r["vs_prism"], 3.0, goal),
+                fmt_ratio(r["p99_vs_prism"]),
+                _goal(inv, 1.0, goal),
+                fmt_ratio(r["vs_ceiling"]),
+                _goal(r["vs_ceiling"], 0.5, goal),
+            ]
+        )
+    t1 = md_table(
+        [
+            "operation",
+            "mock on",
+            "mock ÷ Prism req/s",
+            "goal ≥ 3×",
+            "mock ÷ Prism p99",
+            "goal ≤ 1×",
+            "mock ÷ ceiling req/s (same server)",
+            "goal ≥ 0.5×",
+        ],
+        rows,
+    )
     abs_rows = []
     for srv in SERVERS:
         for tgt in (*TARGETS, "ping"):
@@ -379,13 +439,42 @@ def tables(rounds: list[dict[str, Any]], summary: dict[str, dict[str, dict[str, 
                 continue
             s = c.get("script")
             mix = f"{s['claimed']} claimed / {s['claims']} claims, {s['patch_ok']} PATCH ok" if s else ""
-            abs_rows.append([srv, LABELS[tgt], c["rps"], c["p50_ms"], c["p99_ms"], c["bytes_per_response"],
-                             c["non_2xx"], c["loadavg_before"], c["runs"], mix])
-    t2 = md_table(["server", "operation", "req/s", "p50 ms", "p99 ms", "bytes/resp", "non-2xx", "load avg",
-                   "runs", "cycle mix (last run)"], abs_rows)
+            abs_rows.append(
+                [
+                    srv,
+                    LABELS[tgt],
+                    c["rps"],
+                    c["p50_ms"],
+                    c["p99_ms"],
+                    c["bytes_per_response"],
+                    c["non_2xx"],
+                    c["loadavg_before"],
+                    c["runs"],
+                    mix,
+                ]
+            )
+    t2 = md_table(
+        [
+            "server",
+            "operation",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "bytes/resp",
+            "non-2xx",
+            "load avg",
+            "runs",
+            "cycle mix (last run)",
+        ],
+        abs_rows,
+    )
     n = len(rounds)
-    return (f"Ratios (computed within each round, median of {n} round{'s' if n != 1 else ''}):\n\n" + t1
-            + "\n\nAbsolute figures (median of runs):\n\n" + t2)
+    return (
+        f"Ratios (computed within each round, median of {n} round{'s' if n != 1 else ''}):\n\n"
+        + t1
+        + "\n\nAbsolute figures (median of runs):\n\n"
+        + t2
+    )
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -414,9 +503,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary = summarize(rounds)
     md = tables(rounds, summary)
     data = {
-        "part": "http_throughput", "machine": tool_versions(), "args": vars(args), "rounds": rounds,
-        "summary": summary, "ratios": {f"{t}/{f}": r for (t, f), r in per_round_ratios(rounds).items()},
-        "errors": errors, "elapsed_s": round(time.perf_counter() - t0, 1), "markdown": md,
+        "part": "http_throughput",
+        "machine": tool_versions(),
+        "args": vars(args),
+        "rounds": rounds,
+        "summary": summary,
+        "ratios": {f"{t}/{f}": r for (t, f), r in per_round_ratios(rounds).items()},
+        "errors": errors,
+        "elapsed_s": round(time.perf_counter() - t0, 1),
+        "markdown": md,
     }
     path = write_results(args.out or f"{timestamp()}-http", data)
     print(md)

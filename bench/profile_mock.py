@@ -67,8 +67,11 @@ def top_from_collapsed(path: Path, n: int = 25) -> dict[str, list[tuple[str, flo
         return {"self": [], "inclusive": []}
     return {
         "self": [(f, 100.0 * c / total) for f, c in self_c.most_common(n)],
-        "inclusive": [(f, 100.0 * c / total) for f, c in incl_c.most_common(n * 3)
-                      if not f.startswith(("<module>", "run (", "_run_once", "run_forever", "run_until"))][:n],
+        "inclusive": [
+            (f, 100.0 * c / total)
+            for f, c in incl_c.most_common(n * 3)
+            if not f.startswith(("<module>", "run (", "_run_once", "run_forever", "run_until"))
+        ][:n],
         "samples": total,  # type: ignore[dict-item]
     }
 
@@ -90,8 +93,11 @@ def top_from_pstats(path: Path, n: int = 25) -> dict[str, list[tuple[str, float]
         rows.append((f"{func} ({_short(file)}:{line})", tt, ct))
     return {
         "self": [(name, 100.0 * tt / total) for name, tt, _ in sorted(rows, key=lambda r: -r[1])[:n]],
-        "inclusive": [(name, 100.0 * ct / total) for name, _, ct in sorted(rows, key=lambda r: -r[2])[:n * 2]
-                      if not name.startswith(("<module>", "run (", "_run_once"))][:n],
+        "inclusive": [
+            (name, 100.0 * ct / total)
+            for name, _, ct in sorted(rows, key=lambda r: -r[2])[: n * 2]
+            if not name.startswith(("<module>", "run (", "_run_once"))
+        ][:n],
     }
 
 
@@ -121,10 +127,25 @@ def profile_target(target: str, args: argparse.Namespace, stem: str) -> dict[str
         collapsed = RESULTS / f"{stem}-{target}.collapsed.txt"
         if args.tool == "py-spy":
             spy = subprocess.Popen(
-                ["timeout", str(args.seconds + 30), str(VENV_BIN / "py-spy"), "record", "--pid", str(srv.main_pid()),
-                 "--duration", str(args.seconds), "--rate", "200", "--format", "raw", "--nonblocking",
-                 "--output", str(collapsed)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    "timeout",
+                    str(args.seconds + 30),
+                    str(VENV_BIN / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(srv.main_pid()),
+                    "--duration",
+                    str(args.seconds),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(collapsed),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             time.sleep(0.5)
         res = run_wrk(url, duration_s=args.seconds, **wrk_kw)
@@ -143,8 +164,12 @@ def profile_target(target: str, args: argparse.Namespace, stem: str) -> dict[str
 
 
 def render(target: str, prof: dict[str, Any]) -> str:
-    lines = [f"### {target}  ({prof['tool']}, {prof['rps_under_profiler']} req/s while sampled)", "",
-             "| self % | frame |", "|---|---|"]
+    lines = [
+        f"### {target}  ({prof['tool']}, {prof['rps_under_profiler']} req/s while sampled)",
+        "",
+        "| self % | frame |",
+        "|---|---|",
+    ]
     lines += [f"| {pct:.1f} | `{name}` |" for name, pct in prof["self"][:15]]
     lines += ["", "| inclusive % | frame |", "|---|---|"]
     lines += [f"| {pct:.1f} | `{name}` |" for name, pct in prof["inclusive"][:25]]
@@ -158,8 +183,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--cycle-size", type=int, default=20000)
     ap.add_argument("--out", help="results file stem (default <timestamp>-profile)")
-    ap.add_argument("--tool", choices=["py-spy", "cprofile"],
-                    default="py-spy" if (VENV_BIN / "py-spy").exists() or shutil.which("py-spy") else "cprofile")
+    ap.add_argument(
+        "--tool",
+        choices=["py-spy", "cprofile"],
+        default="py-spy" if (VENV_BIN / "py-spy").exists() or shutil.which("py-spy") else "cprofile",
+    )
     args = ap.parse_args(argv)
     require_wrk()
     stem = args.out or f"{timestamp()}-profile"

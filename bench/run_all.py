@@ -35,10 +35,20 @@ PEERS = {"realtime_fanout": BENCH / "realtime_fanout.py", "contracts_check": BEN
 def run_peer(name: str, path: Path, limit_s: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
-        r = subprocess.run(["timeout", "-k", "5", str(limit_s), PY, str(path)], cwd=ROOT, env=bench_env(),
-                           capture_output=True, text=True, timeout=limit_s + 15)
-        return {"rc": r.returncode, "elapsed_s": round(time.perf_counter() - t0, 1), "stdout": r.stdout[-20000:],
-                "stderr": r.stderr[-4000:]}
+        r = subprocess.run(
+            ["timeout", "-k", "5", str(limit_s), PY, str(path)],
+            cwd=ROOT,
+            env=bench_env(),
+            capture_output=True,
+            text=True,
+            timeout=limit_s + 15,
+        )
+        return {
+            "rc": r.returncode,
+            "elapsed_s": round(time.perf_counter() - t0, 1),
+            "stdout": r.stdout[-20000:],
+            "stderr": r.stderr[-4000:],
+        }
     except subprocess.TimeoutExpired as exc:
         return {"rc": None, "error": f"timed out after {limit_s}s", "stdout": str(exc.stdout or "")[-4000:]}
 
@@ -49,8 +59,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: http,startup,scale,profile")
     ap.add_argument("--rounds", type=int, default=2, help="rounds of the throughput matrix (default 2)")
     ap.add_argument("--whatif", action="store_true", help="also run bench/whatif.py (+2.5 min)")
-    ap.add_argument("--peers", action="store_true",
-                    help="also run bench/realtime_fanout.py and bench/contracts_check.py when present (+1-4 min)")
+    ap.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run bench/realtime_fanout.py and bench/contracts_check.py when present (+1-4 min)",
+    )
     ap.add_argument("--peer-limit", type=int, default=240, help="seconds allowed to each peer script")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -77,13 +90,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     q = args.quick
     if q:
         args.rounds = 1
-    part("http", "Throughput and latency (wrk -t1 -c50)", lambda: http_throughput.main(
-        ["--out", f"{stamp}-http", "--rounds", str(args.rounds), "--warmup", "1"]
-        + (["--duration", "5", "--prism-warmup", "2"] if q else [])))
-    part("startup", "Startup to first answered request", lambda: startup.main(
-        ["--out", f"{stamp}-startup"] + (["--runs", "3"] if q else [])))
-    part("scale", "Scale (large world)", lambda: scale.main(
-        ["--out", f"{stamp}-scale"] + (["--sizes", "1000,10000,100000", "--calls", "20", "--drain", "200"] if q else [])))
+    part(
+        "http",
+        "Throughput and latency (wrk -t1 -c50)",
+        lambda: http_throughput.main(
+            ["--out", f"{stamp}-http", "--rounds", str(args.rounds), "--warmup", "1"]
+            + (["--duration", "5", "--prism-warmup", "2"] if q else [])
+        ),
+    )
+    part(
+        "startup",
+        "Startup to first answered request",
+        lambda: startup.main(["--out", f"{stamp}-startup"] + (["--runs", "3"] if q else [])),
+    )
+    part(
+        "scale",
+        "Scale (large world)",
+        lambda: scale.main(
+            ["--out", f"{stamp}-scale"]
+            + (["--sizes", "1000,10000,100000", "--calls", "20", "--drain", "200"] if q else [])
+        ),
+    )
 
     def profile() -> dict[str, Any]:
         prof = profile_mock.main(["--seconds", "4" if q else "5", "--out", f"{stamp}-profile"])

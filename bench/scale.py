@@ -105,8 +105,21 @@ def timed(fn: Any, calls: int, budget_s: float) -> list[float]:
 
 def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    cmd = [PY, str(BENCH / "serve.py"), "--app", "mock", "--server", "uvicorn", "--port", str(port),
-           "--scenario", "large", "--size", str(size), "--uncap"]
+    cmd = [
+        PY,
+        str(BENCH / "serve.py"),
+        "--app",
+        "mock",
+        "--server",
+        "uvicorn",
+        "--port",
+        str(port),
+        "--scenario",
+        "large",
+        "--size",
+        str(size),
+        "--uncap",
+    ]
     res: dict[str, Any] = {"size": size}
     with Server(f"scale-{size}", cmd, limit_s=420) as srv:
         res["load_s"] = srv.wait_ready(ready_get(port, "/openapi.yaml"), timeout_s=300, interval_s=0.05)
@@ -137,13 +150,18 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
 
             def claim() -> float:
                 nonlocal claimed
-                status, body, dt = conn.call("POST", "/api/workers/claim", claim_key,
-                                             {"runner": "bench-scale", "maxTasks": 1})
+                status, body, dt = conn.call(
+                    "POST", "/api/workers/claim", claim_key, {"runner": "bench-scale", "maxTasks": 1}
+                )
                 assert status == 200, (status, body)
                 if body["workers"]:
                     claimed += 1
-                    st, _, pdt = conn.call("PATCH", f"/api/workers/{body['workers'][0]['id']}", claim_key,
-                                           {"status": "completed", "progress": 100, "summary": "bench"})
+                    st, _, pdt = conn.call(
+                        "PATCH",
+                        f"/api/workers/{body['workers'][0]['id']}",
+                        claim_key,
+                        {"status": "completed", "progress": 100, "summary": "bench"},
+                    )
                     if st == 200:
                         patch_times.append(pdt)
                 else:
@@ -169,10 +187,18 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     res |= {
         "list50_ms": {"median": median(lists) * ms, "p90": percentile(lists, 90) * ms, "n": len(lists)},
         "list_all_ms": {"median": median(fulls) * ms, "p90": percentile(fulls, 90) * ms, "n": len(fulls)},
-        "claim_ms": {"median": median(claims) * ms, "p90": percentile(claims, 90) * ms, "n": len(claims),
-                     "claimed": fresh_claimed},
-        "claim_after_drain_ms": {"median": (median(claims_after) or 0) * ms, "n": len(claims_after),
-                                 "after": len(claims) + len(drained), "claimed": after_claimed},
+        "claim_ms": {
+            "median": median(claims) * ms,
+            "p90": percentile(claims, 90) * ms,
+            "n": len(claims),
+            "claimed": fresh_claimed,
+        },
+        "claim_after_drain_ms": {
+            "median": (median(claims_after) or 0) * ms,
+            "n": len(claims_after),
+            "after": len(claims) + len(drained),
+            "claimed": after_claimed,
+        },
         "patch_ms": {"median": (median(patch_times) or 0) * ms, "n": len(patch_times)},
     }
     return res
@@ -200,18 +226,43 @@ def tables(rows: list[dict[str, Any]]) -> str:
     for s in sorted(by):
         r = by[s]
         per_task = ((r["rss_after_load_mib"] - base) * 1024 * 1024 / s) if base and s else None
-        abs_rows.append([
-            f"{s:,}", r.get("visible_tasks"), r["load_s"], r["rss_after_load_mib"],
-            None if per_task is None else round(per_task / 1024, 2),
-            g(s, "list50_ms"), g(s, "list50_ms", "p90"), g(s, "list_all_ms"), g(s, "claim_ms"),
-            g(s, "claim_ms", "p90"), f"{g(s, 'claim_ms', 'claimed')}/{g(s, 'claim_ms', 'n')}",
-            g(s, "claim_after_drain_ms"),
-            f"{g(s, 'claim_after_drain_ms', 'claimed')}/{g(s, 'claim_after_drain_ms', 'n')}", g(s, "patch_ms"),
-        ])
-    t_abs = md_table(["tasks", "visible to list key", "load s", "RSS MiB", "KiB/task over empty",
-                      "list?limit=50 ms (med)", "p90", "list (no limit) ms", "claim ms (med)", "p90",
-                      "claimed/calls", f"claim ms after {args_drain_label(rows)} claims", "claimed/calls", "PATCH ms"],
-                     abs_rows)
+        abs_rows.append(
+            [
+                f"{s:,}",
+                r.get("visible_tasks"),
+                r["load_s"],
+                r["rss_after_load_mib"],
+                None if per_task is None else round(per_task / 1024, 2),
+                g(s, "list50_ms"),
+                g(s, "list50_ms", "p90"),
+                g(s, "list_all_ms"),
+                g(s, "claim_ms"),
+                g(s, "claim_ms", "p90"),
+                f"{g(s, 'claim_ms', 'claimed')}/{g(s, 'claim_ms', 'n')}",
+                g(s, "claim_after_drain_ms"),
+                f"{g(s, 'claim_after_drain_ms', 'claimed')}/{g(s, 'claim_after_drain_ms', 'n')}",
+                g(s, "patch_ms"),
+            ]
+        )
+    t_abs = md_table(
+        [
+            "tasks",
+            "visible to list key",
+            "load s",
+            "RSS MiB",
+            "KiB/task over empty",
+            "list?limit=50 ms (med)",
+            "p90",
+            "list (no limit) ms",
+            "claim ms (med)",
+            "p90",
+            "claimed/calls",
+            f"claim ms after {args_drain_label(rows)} claims",
+            "claimed/calls",
+            "PATCH ms",
+        ],
+        abs_rows,
+    )
     if lo is None or lo == hi:
         return t_abs
     # the drained series compares sizes whose claims still succeeded (a small world runs out of claimable tasks)
@@ -221,9 +272,11 @@ def tables(rows: list[dict[str, Any]]) -> str:
         ["`GET /api/tasks?limit=50` median", fmt_ratio(ratio(g(hi, "list50_ms"), g(lo, "list50_ms")))],
         ["`GET /api/tasks` (no limit) median", fmt_ratio(ratio(g(hi, "list_all_ms"), g(lo, "list_all_ms")))],
         ["claim median (fresh world)", fmt_ratio(ratio(g(hi, "claim_ms"), g(lo, "claim_ms")))],
-        [f"claim median after {args_drain_label(rows)} claims" + (f" (vs {lo_d:,}: smaller worlds ran dry)"
-                                                                 if lo_d not in (None, lo) else ""),
-         fmt_ratio(ratio(g(hi, "claim_after_drain_ms"), g(lo_d, "claim_after_drain_ms")))],
+        [
+            f"claim median after {args_drain_label(rows)} claims"
+            + (f" (vs {lo_d:,}: smaller worlds ran dry)" if lo_d not in (None, lo) else ""),
+            fmt_ratio(ratio(g(hi, "claim_after_drain_ms"), g(lo_d, "claim_after_drain_ms"))),
+        ],
         ["PATCH worker median", fmt_ratio(ratio(g(hi, "patch_ms"), g(lo, "patch_ms")))],
         ["RSS after load", fmt_ratio(ratio(by[hi]["rss_after_load_mib"], by[lo]["rss_after_load_mib"]))],
         ["load time", fmt_ratio(ratio(by[hi]["load_s"], by[lo]["load_s"]))],
@@ -237,8 +290,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--sizes", default="0,1000,10000,100000", help="0 = the empty-store baseline for memory")
     ap.add_argument("--calls", type=int, default=50)
     ap.add_argument("--budget", type=float, default=30.0, help="seconds at most per measured series")
-    ap.add_argument("--drain", type=int, default=500,
-                    help="claim + PATCH cycles after the first series, then the claim series again (0: skip)")
+    ap.add_argument(
+        "--drain",
+        type=int,
+        default=500,
+        help="claim + PATCH cycles after the first series, then the claim series again (0: skip)",
+    )
     ap.add_argument("--out")
     args = ap.parse_args(argv)
     rows: list[dict[str, Any]] = []
@@ -251,8 +308,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             errors.append(f"size {size}: {exc!r}")
             log(f"size {size} failed: {exc!r}")
     md = tables(rows) if rows else ""
-    data = {"part": "scale", "machine": tool_versions(), "args": vars(args), "sizes": rows, "errors": errors,
-            "markdown": md}
+    data = {
+        "part": "scale",
+        "machine": tool_versions(),
+        "args": vars(args),
+        "sizes": rows,
+        "errors": errors,
+        "markdown": md,
+    }
     path = write_results(args.out or f"{timestamp()}-scale", data)
     print(md)
     if errors:

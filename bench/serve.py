@@ -26,8 +26,9 @@ from _common import ROOT
 HERE = ROOT / "bench"
 
 
-def make_mock_app(scenario: str | None = None, size: int | None = None, seed: int | None = None,
-                  uncap: bool = False) -> Any:
+def make_mock_app(
+    scenario: str | None = None, size: int | None = None, seed: int | None = None, uncap: bool = False
+) -> Any:
     """The mock's ASGI app, built through its public entry point `mockserver.create_app`."""
     t0 = time.perf_counter()
     import mockserver
@@ -58,10 +59,18 @@ def make_mock_app(scenario: str | None = None, size: int | None = None, seed: in
     app = create_app(*positional, **kwargs)
     t_app = time.perf_counter()
     n_tasks = len(world["tasks"]) if world else None
-    print("BENCH-LOAD " + json.dumps({
-        "import_s": t_import - t0, "build_world_s": t_world - t_import, "create_app_s": t_app - t_world,
-        "tasks": n_tasks,
-    }), flush=True)
+    print(
+        "BENCH-LOAD "
+        + json.dumps(
+            {
+                "import_s": t_import - t0,
+                "build_world_s": t_world - t_import,
+                "create_app_s": t_app - t_world,
+                "tasks": n_tasks,
+            }
+        ),
+        flush=True,
+    )
     return app
 
 
@@ -140,8 +149,12 @@ def app_from_env() -> Any:
     apply_experiments([e for e in os.environ.get("BENCH_EXPERIMENTS", "").split(",") if e])
     size = os.environ.get("BENCH_SIZE")
     seed = os.environ.get("BENCH_SEED")
-    return make_mock_app(os.environ.get("BENCH_SCENARIO") or None, int(size) if size else None,
-                         int(seed) if seed else None, uncap=os.environ.get("BENCH_UNCAP") == "1")
+    return make_mock_app(
+        os.environ.get("BENCH_SCENARIO") or None,
+        int(size) if size else None,
+        int(seed) if seed else None,
+        uncap=os.environ.get("BENCH_UNCAP") == "1",
+    )
 
 
 def main() -> None:
@@ -153,8 +166,13 @@ def main() -> None:
     ap.add_argument("--size", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--uncap", action="store_true", help="lift workspace caps to 1000 in a sized world")
-    ap.add_argument("--experiment", action="append", default=[], choices=EXPERIMENTS,
-                    help="bench-only what-if, see apply_experiments (repeatable)")
+    ap.add_argument(
+        "--experiment",
+        action="append",
+        default=[],
+        choices=EXPERIMENTS,
+        help="bench-only what-if, see apply_experiments (repeatable)",
+    )
     ap.add_argument("--cprofile", help="write a cProfile of the server's lifetime here (uvicorn only)")
     args = ap.parse_args()
 
@@ -170,9 +188,22 @@ def main() -> None:
 
     if args.server == "granian":
         cmd = [
-            str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--workers", "1",
-            "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1", "--port", str(args.port),
-            "--working-dir", str(HERE), "--factory", "serve:app_from_env",
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--working-dir",
+            str(HERE),
+            "--factory",
+            "serve:app_from_env",
         ]
         os.execve(cmd[0], cmd, os.environ)
 
@@ -213,9 +244,18 @@ def _uvicorn_runner(app: Any, args: argparse.Namespace) -> Any:
             return lambda: server.run(sockets=[sock])
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
-                            ws="websockets-sansio", access_log=False, log_level="warning", lifespan="auto",
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        access_log=False,
+        log_level="warning",
+        lifespan="auto",
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     return server.run
 

@@ -28,8 +28,17 @@ from _common import Server, free_port, http_request, mock_serve_cmd, rss_kib
 
 from tests.hardening._load import LoadConfig, check_consistency, invariant_problems, run_load
 
-WORKERS = ("acme-fleet", "globex-fleet", "acme-admin", "acme-ci", "acme-laptop", "acme-actions", "globex-admin",
-           "globex-ci", "globex-laptop")
+WORKERS = (
+    "acme-fleet",
+    "globex-fleet",
+    "acme-admin",
+    "acme-ci",
+    "acme-laptop",
+    "acme-actions",
+    "globex-admin",
+    "globex-ci",
+    "globex-laptop",
+)
 
 
 def _state(base_url: str) -> dict[str, Any]:
@@ -55,12 +64,19 @@ def main() -> int:
     keys = {name: k.key for name, k in FixtureKeys.of(world).items()}
     ids = {a["name"]: a["id"] for a in world["accounts"]}
     team_of = {a["name"]: a["teamId"] for a in world["accounts"]}
-    creators = {name: next(w["id"] for w in world["workspaces"]
-                           if w["teamId"] == team_of[name] and w["accessMode"] == "open")
-                for name in ("acme-admin", "globex-admin")}
+    creators = {
+        name: next(w["id"] for w in world["workspaces"] if w["teamId"] == team_of[name] and w["accessMode"] == "open")
+        for name in ("acme-admin", "globex-admin")
+    }
     workers = tuple(name for name in WORKERS if name in keys)
-    config = LoadConfig(clients=args.clients, requests_per_client=args.requests, worker_accounts=workers,
-                        seed=args.seed, deadline=args.deadline, request_timeout=60)
+    config = LoadConfig(
+        clients=args.clients,
+        requests_per_client=args.requests,
+        worker_accounts=workers,
+        seed=args.seed,
+        deadline=args.deadline,
+        request_timeout=60,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="soak-concurrency-"))
     port = free_port()
@@ -106,9 +122,11 @@ def main() -> int:
     }
     print(json.dumps(summary, indent=2))
     ok = not new and not crashes and alive
-    print(f"\nVERDICT: {'CONSISTENT' if ok else 'INCONSISTENT'}  {result.requests} requests in {elapsed:.1f}s "
-          f"({result.throughput:.0f} req/s), {len(result.server_errors)} 5xx, {len(result.transport_errors)} "
-          f"transport errors, {len(result.claims)} claims, {len(new)} consistency problems")
+    print(
+        f"\nVERDICT: {'CONSISTENT' if ok else 'INCONSISTENT'}  {result.requests} requests in {elapsed:.1f}s "
+        f"({result.throughput:.0f} req/s), {len(result.server_errors)} 5xx, {len(result.transport_errors)} "
+        f"transport errors, {len(result.claims)} claims, {len(new)} consistency problems"
+    )
     return 0 if ok else 1
 
 

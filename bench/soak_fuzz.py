@@ -92,15 +92,38 @@ def run_schemathesis(base_url: str, tag: str, key: str, session: str, args: argp
         '[auth.openapi.session]\napi_key = "${BUILDD_SOAK_SESSION}"\n'
     )
     cmd = [
-        str(VENV_BIN / "st"), "run", str(SPEC), "--url", base_url, "--include-tag", tag,
-        "--mode", "all", "--max-examples", str(args.max_examples),
-        "--phases", "coverage,fuzzing,stateful", "--seed", str(args.seed), "--request-timeout", "20",
-        "--report", "ndjson", "--report-ndjson-path", str(ndjson), "--no-color",
+        str(VENV_BIN / "st"),
+        "run",
+        str(SPEC),
+        "--url",
+        base_url,
+        "--include-tag",
+        tag,
+        "--mode",
+        "all",
+        "--max-examples",
+        str(args.max_examples),
+        "--phases",
+        "coverage,fuzzing,stateful",
+        "--seed",
+        str(args.seed),
+        "--request-timeout",
+        "20",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(ndjson),
+        "--no-color",
     ]
     with open(work / f"{tag}.st.log", "wb") as log:
-        subprocess.run(["timeout", "-k", "5", str(args.tag_timeout), *cmd], cwd=work,
-                       env=bench_env(BUILDD_SOAK_KEY=key, BUILDD_SOAK_SESSION=session),
-                       stdout=log, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            ["timeout", "-k", "5", str(args.tag_timeout), *cmd],
+            cwd=work,
+            env=bench_env(BUILDD_SOAK_KEY=key, BUILDD_SOAK_SESSION=session),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     return ndjson
 
 
@@ -128,7 +151,8 @@ def analyse(ndjson: Path, ids: dict[tuple[str, str], str], totals: dict[str, Any
             if status is not None and status >= 500:
                 request = interaction["request"]
                 totals["server_errors"].append(
-                    f"{request['method']} {request['uri']} -> {status} {_body(interaction)[:300]}")
+                    f"{request['method']} {request['uri']} -> {status} {_body(interaction)[:300]}"
+                )
         for case_id, checks in (recorder.get("checks") or {}).items():
             for check in checks:
                 if check.get("status") == "success":
@@ -138,9 +162,11 @@ def analyse(ndjson: Path, ids: dict[tuple[str, str], str], totals: dict[str, Any
                 body = _body(interactions.get(case_id))
                 key = f"{code} {failure.get('title', check['name'])} | {operation}"
                 status = ((interactions.get(case_id) or {}).get("response") or {}).get("status_code")
-                if (code == "ST202" and _state_dependent(operation, body, recorder, case_id, ids)) or (
-                        code == "ST302" and _other_resource_404(operation, body)) or (
-                        code == "ST201" and status == 413):  # an oversized invalid body refused by size: a rejection
+                if (
+                    (code == "ST202" and _state_dependent(operation, body, recorder, case_id, ids))
+                    or (code == "ST302" and _other_resource_404(operation, body))
+                    or (code == "ST201" and status == 413)
+                ):  # an oversized invalid body refused by size: a rejection
                     totals["explained"][key] += 1
                 else:
                     totals["findings"][key] += 1
@@ -159,8 +185,9 @@ def _other_resource_404(operation: str, body: str) -> bool:
     return error.endswith(" not found") and not error.lower().startswith(created)
 
 
-def _state_dependent(operation: str, body: str, recorder: dict[str, Any], case_id: str,
-                     ids: dict[tuple[str, str], str]) -> bool:
+def _state_dependent(
+    operation: str, body: str, recorder: dict[str, Any], case_id: str, ids: dict[tuple[str, str], str]
+) -> bool:
     method, _, path = operation.partition(" ")
     try:
         error = str(json.loads(body).get("error"))
@@ -198,8 +225,16 @@ def main() -> int:
     port = free_port()
     server = Server("soak-fuzz-mock", mock_serve_cmd(port, "--strict"), limit_s=args.tag_timeout * len(tags) + 120)
     server.log_path = work / "mock.log"
-    totals: dict[str, Any] = {"requests": 0, "statuses": Counter(), "server_errors": [], "findings": Counter(),
-                              "explained": Counter(), "examples": {}, "missing_reports": [], "by_tag": {}}
+    totals: dict[str, Any] = {
+        "requests": 0,
+        "statuses": Counter(),
+        "server_errors": [],
+        "findings": Counter(),
+        "explained": Counter(),
+        "examples": {},
+        "missing_reports": [],
+        "by_tag": {},
+    }
     started = time.perf_counter()
     try:
         server.start()
@@ -211,10 +246,16 @@ def main() -> int:
             before = totals["requests"]
             tag_started = time.perf_counter()
             analyse(run_schemathesis(base_url, tag, key, session, args, work), ids, totals)
-            totals["by_tag"][tag] = {"operations": len(tags[tag]), "requests": totals["requests"] - before,
-                                     "seconds": round(time.perf_counter() - tag_started, 1)}
-            print(f"  {tag:<11} {len(tags[tag]):>2} ops  {totals['requests'] - before:>6} requests  "
-                  f"{time.perf_counter() - tag_started:6.1f}s", flush=True)
+            totals["by_tag"][tag] = {
+                "operations": len(tags[tag]),
+                "requests": totals["requests"] - before,
+                "seconds": round(time.perf_counter() - tag_started, 1),
+            }
+            print(
+                f"  {tag:<11} {len(tags[tag]):>2} ops  {totals['requests'] - before:>6} requests  "
+                f"{time.perf_counter() - tag_started:6.1f}s",
+                flush=True,
+            )
         alive = server.alive()
     finally:
         server.stop()
@@ -247,12 +288,21 @@ def main() -> int:
         "work_dir": str(work) if args.keep else None,
     }
     print(json.dumps(summary, indent=2))
-    ok = (server_5xx == 0 and schema_findings == 0 and not strict_lines and not crash_lines and alive
-          and totals["requests"] >= args.min_requests and not totals["missing_reports"])
-    print(f"\nVERDICT: {'PASS' if ok else 'FAIL'}  {totals['requests']} requests in {elapsed:.0f}s, "
-          f"{server_5xx} 5xx, {schema_findings + len(strict_lines)} schema violations, "
-          f"{sum(totals['findings'].values())} other findings ({sum(totals['explained'].values())} explained "
-          "state-dependent 400s not counted)")
+    ok = (
+        server_5xx == 0
+        and schema_findings == 0
+        and not strict_lines
+        and not crash_lines
+        and alive
+        and totals["requests"] >= args.min_requests
+        and not totals["missing_reports"]
+    )
+    print(
+        f"\nVERDICT: {'PASS' if ok else 'FAIL'}  {totals['requests']} requests in {elapsed:.0f}s, "
+        f"{server_5xx} 5xx, {schema_findings + len(strict_lines)} schema violations, "
+        f"{sum(totals['findings'].values())} other findings ({sum(totals['explained'].values())} explained "
+        "state-dependent 400s not counted)"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

@@ -41,15 +41,23 @@ from _common import (
 
 def contenders(with_prism: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "mock (buildd-api serve)": (lambda p: mock_serve_cmd(p), lambda p: ready_get(p, "/openapi.yaml"),
-                                    "GET /openapi.yaml → 200"),
+        "mock (buildd-api serve)": (
+            lambda p: mock_serve_cmd(p),
+            lambda p: ready_get(p, "/openapi.yaml"),
+            "GET /openapi.yaml → 200",
+        ),
     }
     if with_prism:
-        out["Prism 5.16 (-v error)"] = (prism_cmd, lambda p: ready_get(p, "/api/tasks", auth(PLAIN_KEY)),
-                                        "GET /api/tasks → 200")
+        out["Prism 5.16 (-v error)"] = (
+            prism_cmd,
+            lambda p: ready_get(p, "/api/tasks", auth(PLAIN_KEY)),
+            "GET /api/tasks → 200",
+        )
     out["ceiling (bare Litestar, uvicorn)"] = (
         lambda p: [PY, str(BENCH / "serve.py"), "--app", "ceiling", "--server", "uvicorn", "--port", str(p)],
-        lambda p: ready_get(p, "/api/ping"), "GET /api/ping → 200")
+        lambda p: ready_get(p, "/api/ping"),
+        "GET /api/ping → 200",
+    )
     return out
 
 
@@ -77,11 +85,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = []
     for name, (_, _, probe) in who.items():
         xs = times[name]
-        rows.append([name, probe, median(xs), min(xs) if xs else None, max(xs) if xs else None, len(xs),
-                     fmt_ratio(ratio(median(xs), median(times[mock_name])))])
+        rows.append(
+            [
+                name,
+                probe,
+                median(xs),
+                min(xs) if xs else None,
+                max(xs) if xs else None,
+                len(xs),
+                fmt_ratio(ratio(median(xs), median(times[mock_name]))),
+            ]
+        )
     md = md_table(["server", "first answer", "median s", "min s", "max s", "runs", "÷ mock"], rows)
-    data = {"part": "startup", "machine": tool_versions(), "runs": times, "errors": errors, "markdown": md,
-            "medians": {n: median(x) for n, x in times.items()}}
+    data = {
+        "part": "startup",
+        "machine": tool_versions(),
+        "runs": times,
+        "errors": errors,
+        "markdown": md,
+        "medians": {n: median(x) for n, x in times.items()},
+    }
     path = write_results(args.out or f"{timestamp()}-startup", data)
     print(md)
     if errors:

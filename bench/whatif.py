@@ -55,8 +55,10 @@ def wrk(url: str, args: argparse.Namespace, **kw: Any) -> dict[str, Any]:
 def msgspec_clone(args: argparse.Namespace) -> list[list[Any]]:
     results: dict[str, dict[str, list[dict[str, Any]]]] = {"as is": {}, "msgspec-clone": {}}
     pa, pb = free_port(), free_port()
-    with Server("whatif-base", cmd(pa, []), limit_s=300) as a, \
-            Server("whatif-msgspec", cmd(pb, ["msgspec-clone"]), limit_s=300) as b:
+    with (
+        Server("whatif-base", cmd(pa, []), limit_s=300) as a,
+        Server("whatif-msgspec", cmd(pb, ["msgspec-clone"]), limit_s=300) as b,
+    ):
         a.wait_ready(ready_get(pa, "/openapi.yaml"))
         b.wait_ready(ready_get(pb, "/openapi.yaml"))
         fx = {"as is": (pa, mock_fixture(pa)), "msgspec-clone": (pb, mock_fixture(pb))}
@@ -66,7 +68,8 @@ def msgspec_clone(args: argparse.Namespace) -> list[list[Any]]:
                 path = "/api/tasks" if target == "tasks" else f"/api/workers/{f['workerId']}"
                 log(f"whatif msgspec-clone: {target} {variant}")
                 results[variant].setdefault(target, []).append(
-                    wrk(f"http://127.0.0.1:{port}{path}", args, headers=auth(f["key"])))
+                    wrk(f"http://127.0.0.1:{port}{path}", args, headers=auth(f["key"]))
+                )
     return _rows("store.clone via msgspec", results, ("tasks", "worker"))
 
 
@@ -75,14 +78,18 @@ def gc_freeze(args: argparse.Namespace) -> list[list[Any]]:
     for variant in ("as is", "gc-freeze", "gc-freeze", "as is"):
         port = free_port()
         exps = ["gc-freeze"] if variant == "gc-freeze" else []
-        with Server(f"whatif-{variant.replace(' ', '')}", cmd(port, exps, "--scenario", "large", "--size",
-                                                                str(args.size), "--uncap"), limit_s=300) as srv:
+        with Server(
+            f"whatif-{variant.replace(' ', '')}",
+            cmd(port, exps, "--scenario", "large", "--size", str(args.size), "--uncap"),
+            limit_s=300,
+        ) as srv:
             srv.wait_ready(ready_get(port, "/openapi.yaml"), timeout_s=240)
             keys = http_json(port, "GET", "/__mock/keys")
             pairs, _ = claim_keys(port, [a for a in keys["accounts"] if a.get("key")], 50)
             log(f"whatif gc-freeze: cycle {variant}")
             results[variant].setdefault("cycle", []).append(
-                wrk(f"http://127.0.0.1:{port}", args, script=LUA, env={"BENCH_KEYS": pairs}))
+                wrk(f"http://127.0.0.1:{port}", args, script=LUA, env={"BENCH_KEYS": pairs})
+            )
     return _rows(f"gc.freeze() after load ({args.size:,} tasks)", results, ("cycle",))
 
 
@@ -93,8 +100,18 @@ def _rows(name: str, results: dict[str, dict[str, list[dict[str, Any]]]], target
         a, b = results[base].get(t, []), results[variant].get(t, [])
         ra, rb = median([r["rps"] for r in a]), median([r["rps"] for r in b])
         pa, pb = median([r["p99_ms"] for r in a]), median([r["p99_ms"] for r in b])
-        rows.append([name, t, ra, rb, fmt_ratio(rb / ra if ra and rb else None), pa, pb,
-                     fmt_ratio(pb / pa if pa and pb else None)])
+        rows.append(
+            [
+                name,
+                t,
+                ra,
+                rb,
+                fmt_ratio(rb / ra if ra and rb else None),
+                pa,
+                pb,
+                fmt_ratio(pb / pa if pa and pb else None),
+            ]
+        )
     return rows
 
 
@@ -114,10 +131,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows += fn(args)
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"{name}: {exc!r}")
-    md = md_table(["what-if", "operation", "req/s as is", "req/s patched", "ratio", "p99 ms as is",
-                   "p99 ms patched", "ratio"], rows)
-    path = write_results(args.out or f"{timestamp()}-whatif", {"part": "whatif", "rows": rows, "errors": errors,
-                                                               "markdown": md})
+    md = md_table(
+        ["what-if", "operation", "req/s as is", "req/s patched", "ratio", "p99 ms as is", "p99 ms patched", "ratio"],
+        rows,
+    )
+    path = write_results(
+        args.out or f"{timestamp()}-whatif", {"part": "whatif", "rows": rows, "errors": errors, "markdown": md}
+    )
     print(md)
     if errors:
         print("\nErrors:\n" + "\n".join(f"- {e}" for e in errors))

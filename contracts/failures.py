@@ -219,4 +219,3 @@ FAILURE_TYPES: tuple[type[ContractFailure], ...] = (
     DoubleClaim,
     DevelopmentModeDetected,
 )
-

@@ -688,9 +688,7 @@ def check_events(spec: Spec) -> Iterator[Finding]:
         else:
             for trigger in triggers:
                 if trigger not in op_ids:
-                    yield Finding(
-                        "events-resolve", where, f"trigger {trigger!r} is not an operationId of this spec"
-                    )
+                    yield Finding("events-resolve", where, f"trigger {trigger!r} is not an operationId of this spec")
 
 
 # ---- operation-id
@@ -847,7 +845,8 @@ def check_links(spec: Spec) -> Iterator[Finding]:
 def _declared_resources(spec: Spec) -> frozenset[str]:
     """The resource names the spec's `x-resource` markers declare (x-ownership may name them too)."""
     return frozenset(
-        str(m["name"]) for op in _raw_operations(spec)
+        str(m["name"])
+        for op in _raw_operations(spec)
         if isinstance(m := op.node.get("x-resource"), Mapping) and isinstance(m.get("name"), str)
     )
 
@@ -867,16 +866,20 @@ def check_resource_ops(spec: Spec) -> Iterator[Finding]:
             yield Finding("resource-ops", op.location, f"x-resource name {name!r} must be a singular camelCase word")
             continue
         if action not in RESOURCE_ACTIONS:
-            yield Finding("resource-ops", op.location,
-                          f"x-resource action {action!r} is not one of {', '.join(RESOURCE_ACTIONS)}")
+            yield Finding(
+                "resource-ops", op.location, f"x-resource action {action!r} is not one of {', '.join(RESOURCE_ACTIONS)}"
+            )
             continue
         if (name, action) in seen:
             yield Finding("resource-ops", op.location, f"x-resource {name}.{action} is also {seen[(name, action)]}")
         seen.setdefault((name, action), op.location)
         params = {p.get("name") for p in _op_path_params(spec, op)}
         if action in ("get", "update", "delete") and f"{name}Id" not in params:
-            yield Finding("resource-ops", op.location,
-                          f"x-resource {name}.{action} needs the record id as path parameter `{name}Id`")
+            yield Finding(
+                "resource-ops",
+                op.location,
+                f"x-resource {name}.{action} needs the record id as path parameter `{name}Id`",
+            )
         if action in ("create", "update") and "requestBody" not in op.node:
             yield Finding("resource-ops", op.location, f"x-resource {name}.{action} needs a JSON request body")
 
@@ -920,4 +923,3 @@ def known_rules() -> list[tuple[str, str]]:
     return [(VALIDATOR_RULE, "openapi-spec-validator: the OpenAPI meta-schema and its semantic checks")] + [
         (r.name, r.summary) for r in RULES.values()
     ]
-

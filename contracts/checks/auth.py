@@ -118,10 +118,8 @@ def run_auth(ctx: SuiteContext) -> None:
     ctx.progress.total(len(operations))
     for op in operations:
         # a body that cannot succeed where success would change state we may not undo
-        harmless = (
-            (ctx.options.read_only
-            and op.method != "GET")
-            or (op.operation_id in UNDELETABLE_WITHOUT_SESSION and not ctx.credentials.session_cookie)
+        harmless = (ctx.options.read_only and op.method != "GET") or (
+            op.operation_id in UNDELETABLE_WITHOUT_SESSION and not ctx.credentials.session_cookie
         )
         body: dict[str, Any] | None = {} if harmless and op.body_pointer else None
         plan = ctx.plan(op, body=body)

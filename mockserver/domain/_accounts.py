@@ -46,12 +46,15 @@ class AccountOps(Ops):
             team_id = self._team_for_create(principal, requested or (workspace["teamId"] if workspace else None))
             if workspace is not None and workspace["teamId"] != team_id:
                 raise NotFound.of("Workspace")
-            account = self.store.insert("accounts", new_account(
-                id=self.ids.uuid4(), team_id=team_id, fields=body, now=self._now()))
+            account = self.store.insert(
+                "accounts", new_account(id=self.ids.uuid4(), team_id=team_id, fields=body, now=self._now())
+            )
             key = self._issue_key(str(account["id"]))
             if workspace is not None:
-                self.store.upsert("accountWorkspaces", {"accountId": account["id"], "workspaceId": workspace["id"],
-                                                        "canClaim": True, "canCreate": True})
+                self.store.upsert(
+                    "accountWorkspaces",
+                    {"accountId": account["id"], "workspaceId": workspace["id"], "canClaim": True, "canCreate": True},
+                )
             return {**account_view(account), "apiKey": key}
 
     def get_account(self, principal: Principal, account_id: str) -> dict[str, Any]:
@@ -80,8 +83,9 @@ class AccountOps(Ops):
     def get_me(self, principal: Principal) -> dict[str, Any]:
         with self.store.lock:
             account = self._caller_account(principal)
-            me = {k: account.get(k) for k in ("id", "name", "type", "level", "authType", "maxConcurrentWorkers",
-                                              "teamId")}
+            me = {
+                k: account.get(k) for k in ("id", "name", "type", "level", "authType", "maxConcurrentWorkers", "teamId")
+            }
             if account.get("authType") == "oauth":
                 me["budgetPacing"] = {"enabled": False, "state": "inert"}
             return self._out(me)
@@ -113,14 +117,27 @@ class DeviceOps(AccountOps):
             while self.store.find("deviceCodes", "userCode", code):
                 code = self.ids.user_code()
             now = self.clock.now()
-            self.store.insert("deviceCodes", {
-                "deviceTokenHash": hash_key(token), "userCode": code, "clientName": client, "level": level,
-                "status": "pending", "accountId": None, "userId": None, "createdAt": to_iso(now),
-                "expiresAt": to_iso(now + timedelta(seconds=DEVICE_CODE_TTL)),
-            })
-        return {"user_code": code, "device_token": token,
-                "verification_url": f"{self.settings.base_url}/device?code={code}",
-                "expires_in": DEVICE_CODE_TTL, "interval": DEVICE_POLL_INTERVAL}
+            self.store.insert(
+                "deviceCodes",
+                {
+                    "deviceTokenHash": hash_key(token),
+                    "userCode": code,
+                    "clientName": client,
+                    "level": level,
+                    "status": "pending",
+                    "accountId": None,
+                    "userId": None,
+                    "createdAt": to_iso(now),
+                    "expiresAt": to_iso(now + timedelta(seconds=DEVICE_CODE_TTL)),
+                },
+            )
+        return {
+            "user_code": code,
+            "device_token": token,
+            "verification_url": f"{self.settings.base_url}/device?code={code}",
+            "expires_in": DEVICE_CODE_TTL,
+            "interval": DEVICE_POLL_INTERVAL,
+        }
 
     def approve_device(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         raw = self._str(body, "code", required=True) or ""
@@ -135,13 +152,21 @@ class DeviceOps(AccountOps):
             name = str(entry["clientName"])
             account = next((a for a in self.store.find("accounts", "team", team_id) if a["name"] == name), None)
             if account is None:
-                account = self.store.insert("accounts", new_account(
-                    id=self.ids.uuid4(), team_id=team_id,
-                    fields={"name": name, "type": "user", "level": entry["level"], "authType": "api"},
-                    now=self._now()))
+                account = self.store.insert(
+                    "accounts",
+                    new_account(
+                        id=self.ids.uuid4(),
+                        team_id=team_id,
+                        fields={"name": name, "type": "user", "level": entry["level"], "authType": "api"},
+                        now=self._now(),
+                    ),
+                )
                 self._issue_key(str(account["id"]))  # nobody learns this key: the device gets a fresh one
-            self.store.update("deviceCodes", str(entry["deviceTokenHash"]),
-                              {"status": "approved", "accountId": account["id"], "userId": principal.user_id})
+            self.store.update(
+                "deviceCodes",
+                str(entry["deviceTokenHash"]),
+                {"status": "approved", "accountId": account["id"], "userId": principal.user_id},
+            )
             return {"success": True, "accountId": account["id"], "accountName": account["name"]}
 
     def exchange_device_token(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,9 +185,13 @@ class DeviceOps(AccountOps):
             key = self._issue_key(str(account["id"]))
             self.store.update("deviceCodes", str(entry["deviceTokenHash"]), {"status": "collected"})
             user = self.store.get("users", entry.get("userId")) or {}
-            return {"api_key": key, "email": str(user.get("email") or ""),
-                    "pusherKey": self.settings.pusher_key, "pusherCluster": self.settings.pusher_cluster,
-                    "pusherChannelPrefix": self.settings.pusher_channel_prefix}
+            return {
+                "api_key": key,
+                "email": str(user.get("email") or ""),
+                "pusherKey": self.settings.pusher_key,
+                "pusherCluster": self.settings.pusher_cluster,
+                "pusherChannelPrefix": self.settings.pusher_channel_prefix,
+            }
 
     def _expired(self, entry: Mapping[str, Any]) -> bool:
         return self.clock.now() > parse_iso(str(entry["expiresAt"]))

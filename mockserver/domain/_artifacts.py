@@ -41,33 +41,62 @@ class ArtifactOps(Ops):
             worker = access.worker_for(self.store, principal, worker_id)
             now = self._now()
             key = body.get("key")
-            existing = next(iter(self.store.find("artifacts", "workspaceKey", f"{worker['workspaceId']}|{key}")),
-                            None) if key else None
+            existing = (
+                next(iter(self.store.find("artifacts", "workspaceKey", f"{worker['workspaceId']}|{key}")), None)
+                if key
+                else None
+            )
             fields = {f: body.get(f) for f in _CREATE_FIELDS if f in body}
             fields["metadata"] = dict(body.get("metadata") or {})
             if existing is not None:
-                artifact = self.store.update("artifacts", str(existing["id"]), {
-                    **fields, "workerId": worker_id, "taskId": worker["taskId"], "updatedAt": now})
+                artifact = self.store.update(
+                    "artifacts",
+                    str(existing["id"]),
+                    {**fields, "workerId": worker_id, "taskId": worker["taskId"], "updatedAt": now},
+                )
             else:
-                artifact = self.store.insert("artifacts", {
-                    "id": self.ids.uuid4(), "workerId": worker_id, "workspaceId": worker["workspaceId"],
-                    "taskId": worker["taskId"], "key": key, "type": body["type"], "title": body["title"],
-                    "content": body.get("content"), "url": body.get("url"), "storageKey": body.get("storageKey"),
-                    "visibility": "private", "metadata": fields["metadata"], "shareUrl": None,
-                    "createdAt": now, "updatedAt": now,
-                })
+                artifact = self.store.insert(
+                    "artifacts",
+                    {
+                        "id": self.ids.uuid4(),
+                        "workerId": worker_id,
+                        "workspaceId": worker["workspaceId"],
+                        "taskId": worker["taskId"],
+                        "key": key,
+                        "type": body["type"],
+                        "title": body["title"],
+                        "content": body.get("content"),
+                        "url": body.get("url"),
+                        "storageKey": body.get("storageKey"),
+                        "visibility": "private",
+                        "metadata": fields["metadata"],
+                        "shareUrl": None,
+                        "createdAt": now,
+                        "updatedAt": now,
+                    },
+                )
             worker = self.store.update("workers", worker_id, {"updatedAt": now})
             worker_event(worker, "worker:progress", self._emit)
-            self._emit(workspace_channel(str(worker["workspaceId"])), "worker:artifact",
-                       {"workerId": worker_id, "taskId": worker["taskId"], "artifactId": artifact["id"]})
+            self._emit(
+                workspace_channel(str(worker["workspaceId"])),
+                "worker:artifact",
+                {"workerId": worker_id, "taskId": worker["taskId"], "artifactId": artifact["id"]},
+            )
             out: dict[str, Any] = {"artifact": self._out(artifact)}
             if existing is not None:
                 out["upserted"] = True
             return out
 
-    def list_artifacts(self, principal: Principal, *, workspace_id: str | None = None, worker_id: str | None = None,
-                       task_id: str | None = None, type: str | None = None,
-                       limit: int | None = None) -> dict[str, Any]:
+    def list_artifacts(
+        self,
+        principal: Principal,
+        *,
+        workspace_id: str | None = None,
+        worker_id: str | None = None,
+        task_id: str | None = None,
+        type: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
         if type is not None and type not in ALL_TYPES:
             raise BadRequest(f"type must be one of: {', '.join(ALL_TYPES)}")
         with self.store.lock:
@@ -80,8 +109,11 @@ class ArtifactOps(Ops):
                 rows = [a for a in rows if a["workspaceId"] in visible]
             else:
                 rows = [a for ws in workspaces for a in self.store.find("artifacts", "workspace", str(ws["id"]))]
-            rows = [a for a in rows if (task_id is None or a.get("taskId") == task_id)
-                    and (type is None or a["type"] == type)]
+            rows = [
+                a
+                for a in rows
+                if (task_id is None or a.get("taskId") == task_id) and (type is None or a["type"] == type)
+            ]
             rows.sort(key=lambda a: (parse_iso(str(a["createdAt"])), str(a["id"])), reverse=True)
             return {"artifacts": self._out(rows[: min(limit or LIST_LIMIT, LIST_LIMIT)])}
 

@@ -31,8 +31,7 @@ class Settings:
 class Ops:
     """Base of the operation groups that make up `Buildd`."""
 
-    def __init__(self, store: Store, clock: Clock, ids: Ids, outbox: Outbox,
-                 settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, ids: Ids, outbox: Outbox, settings: Settings | None = None) -> None:
         self.store = store
         self.clock = clock
         self.ids = ids
@@ -75,8 +74,9 @@ class Ops:
         return clone(value)  # type: ignore[no-any-return]
 
     @staticmethod
-    def _int(body: Mapping[str, Any], field: str, *, minimum: int | None = None,
-             maximum: int | None = None) -> int | None:
+    def _int(
+        body: Mapping[str, Any], field: str, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
         if field not in body or body[field] is None:
             return None
         value = body[field]

@@ -190,13 +190,19 @@ def _slot(rid: str, rec: Mapping[str, Any], buckets: dict[Any, Any]) -> _Slot | 
     updated = _stamp(rec.get("updatedAt")) if status in TERMINAL_TASK_STATUSES else None
     pending = status == "pending"
     bucket = _bucket(rec) if pending else None
-    return _new_slot(_Slot, (
-        str(workspace_id), status, (-_priority(rec.get("priority")), created, rid), (created, rid),
-        None if updated is None else (updated, created, rid),
-        None if bucket is None else buckets.setdefault(bucket, bucket),  # one object per distinct bucket
-        _stamp(rec.get("startAt")) if pending else None,
-        _gating_deps(rec) if pending else (),
-    ))
+    return _new_slot(
+        _Slot,
+        (
+            str(workspace_id),
+            status,
+            (-_priority(rec.get("priority")), created, rid),
+            (created, rid),
+            None if updated is None else (updated, created, rid),
+            None if bucket is None else buckets.setdefault(bucket, bucket),  # one object per distinct bucket
+            _stamp(rec.get("startAt")) if pending else None,
+            _gating_deps(rec) if pending else (),
+        ),
+    )
 
 
 _new_slot = tuple.__new__  # _Slot(...) without the Python-level __new__ of a NamedTuple (the load makes 100k)
@@ -229,8 +235,19 @@ class _TaskIndex:
     Timestamps are microseconds since the epoch (`iso_micros`): they order exactly as the parsed datetimes.
     """
 
-    __slots__ = ("blocked", "buckets", "created", "deferred", "place_of", "rank", "ready", "slot_of", "status_of",
-                 "updated", "waits_on")
+    __slots__ = (
+        "blocked",
+        "buckets",
+        "created",
+        "deferred",
+        "place_of",
+        "rank",
+        "ready",
+        "slot_of",
+        "status_of",
+        "updated",
+        "waits_on",
+    )
 
     def __init__(self) -> None:
         self.rank: dict[str, dict[Any, list[tuple[int, int, str]]]] = {}
@@ -361,8 +378,10 @@ class _TaskIndex:
 
 def _stale_limits() -> tuple[dict[str, int], int]:
     us = 1_000_000
-    return ({status: int(limit.total_seconds()) * us for status, limit in STALE_AFTER.items()},
-            int(HEARTBEAT_WINDOW.total_seconds()) * us)
+    return (
+        {status: int(limit.total_seconds()) * us for status, limit in STALE_AFTER.items()},
+        int(HEARTBEAT_WINDOW.total_seconds()) * us,
+    )
 
 
 class _StaleIndex:
@@ -378,8 +397,9 @@ class _StaleIndex:
         self.by_account: dict[str, list[tuple[int, str]]] = {}
         self.entry_of: dict[str, tuple[tuple[Any, ...], str, tuple[int, str]]] = {}
 
-    def update(self, rid: str, rec: Mapping[str, Any] | None,
-               *, insert: Callable[[list[Any], Any], None] = bisect.insort) -> None:
+    def update(
+        self, rid: str, rec: Mapping[str, Any] | None, *, insert: Callable[[list[Any], Any], None] = bisect.insort
+    ) -> None:
         account = _live(rec, "accountId") if rec is not None else None
         sig = (account, rec.get("status"), rec.get("updatedAt")) if rec is not None and account is not None else None
         old = self.entry_of.get(rid)
@@ -410,7 +430,7 @@ class _StaleIndex:
         entries = self.by_account.get(account)
         if not entries or entries[0][0] >= now_us:
             return []
-        return [rid for _deadline, rid in entries[:bisect.bisect_left(entries, (now_us,))]]
+        return [rid for _deadline, rid in entries[: bisect.bisect_left(entries, (now_us,))]]
 
 
 class Indexes:

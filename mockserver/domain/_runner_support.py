@@ -84,36 +84,77 @@ class RunnerSupportOps(Ops):
                     workers = self.store.find("workers", "task", str(task["id"]))
                     accounts.update(str(w["accountId"]) for w in workers)
                     for worker in workers:
-                        if worker["status"] in _STALLABLE and \
-                                now - parse_iso(str(worker["updatedAt"])) > STALLED_AFTER:
-                            fail_worker(self.store, worker, stamp, self._emit, exit_cause="infra_failure",
-                                        error="Worker timed out - no activity for over 1 hour")
+                        if worker["status"] in _STALLABLE and now - parse_iso(str(worker["updatedAt"])) > STALLED_AFTER:
+                            fail_worker(
+                                self.store,
+                                worker,
+                                stamp,
+                                self._emit,
+                                exit_cause="infra_failure",
+                                error="Worker timed out - no activity for over 1 hour",
+                            )
                             stalled += 1
                     task = self.store.get("tasks", str(task["id"])) or task
-                    live = any(w["status"] in LIVE_WORKER_STATUSES
-                               for w in self.store.find("workers", "task", str(task["id"])))
+                    live = any(
+                        w["status"] in LIVE_WORKER_STATUSES for w in self.store.find("workers", "task", str(task["id"]))
+                    )
                     if task["status"] in _ORPHANABLE and not live:
                         requeue_task(self.store, task, stamp, self._emit, event_task=self._event_task(task))
                         orphaned += 1
-            stale_beats = [beat for account in sorted(accounts)
-                           for beat in self.store.find("heartbeats", "account", account)
-                           if now - parse_iso(str(beat["lastHeartbeatAt"])) > HEARTBEAT_KEPT]
+            stale_beats = [
+                beat
+                for account in sorted(accounts)
+                for beat in self.store.find("heartbeats", "account", account)
+                if now - parse_iso(str(beat["lastHeartbeatAt"])) > HEARTBEAT_KEPT
+            ]
             for beat in stale_beats:
                 self.store.delete("heartbeats", f"{beat['accountId']}|{beat['localUiUrl']}")
-            return {"cleaned": {"stalledWorkers": stalled, "orphanedTasks": orphaned, "stuckWaitingInput": 0,
-                                "retriedTasks": 0, "heartbeatOrphans": 0, "staleHeartbeats": len(stale_beats)}}
+            return {
+                "cleaned": {
+                    "stalledWorkers": stalled,
+                    "orphanedTasks": orphaned,
+                    "stuckWaitingInput": 0,
+                    "retriedTasks": 0,
+                    "heartbeatOrphans": 0,
+                    "staleHeartbeats": len(stale_beats),
+                }
+            }
 
 
 # the git config fields POST /config writes, with the real route's defaults (`body.x || default` / `?? default`)
 _GIT_DEFAULTS: dict[str, Any] = {
-    "defaultBranch": "main", "branchingStrategy": "feature", "useBuildBranch": False, "commitStyle": "freeform",
-    "requiresPR": False, "autoCreatePR": False, "autoMergeOnGreenCI": True, "useClaudeMd": True,
+    "defaultBranch": "main",
+    "branchingStrategy": "feature",
+    "useBuildBranch": False,
+    "commitStyle": "freeform",
+    "requiresPR": False,
+    "autoCreatePR": False,
+    "autoMergeOnGreenCI": True,
+    "useClaudeMd": True,
     "bypassPermissions": False,
 }
-_GIT_OPTIONAL = ("branchPrefix", "commitPrefix", "targetBranch", "agentInstructions", "autoMergeDenyPaths",
-                 "autoMergeMaxLines", "maxBudgetUsd", "debug", "debugFile", "sandbox", "blockConfigChanges",
-                 "useBackgroundAgents", "fallbackModel", "extendedContext", "thinking", "effort",
-                 "defaultRunnerPreference", "enforceGreenCI", "defaultBackend", "mergePolicy")
+_GIT_OPTIONAL = (
+    "branchPrefix",
+    "commitPrefix",
+    "targetBranch",
+    "agentInstructions",
+    "autoMergeDenyPaths",
+    "autoMergeMaxLines",
+    "maxBudgetUsd",
+    "debug",
+    "debugFile",
+    "sandbox",
+    "blockConfigChanges",
+    "useBackgroundAgents",
+    "fallbackModel",
+    "extendedContext",
+    "thinking",
+    "effort",
+    "defaultRunnerPreference",
+    "enforceGreenCI",
+    "defaultBackend",
+    "mergePolicy",
+)
 _GIT_TRIGGERS = ("defaultBranch", "branchingStrategy", "commitStyle", "requiresPR")
 
 
@@ -123,11 +164,15 @@ class WorkspaceConfigOps(Ops):
     def get_workspace_config(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
         with self.store.lock:
             ws = access.workspace_for(self.store, principal, workspace_id)
-            return self._out({"gitConfig": ws.get("gitConfig"), "configStatus": ws.get("configStatus"),
-                              "releaseConfig": ws.get("releaseConfig")})
+            return self._out(
+                {
+                    "gitConfig": ws.get("gitConfig"),
+                    "configStatus": ws.get("configStatus"),
+                    "releaseConfig": ws.get("releaseConfig"),
+                }
+            )
 
-    def save_workspace_config(self, principal: Principal, workspace_id: str,
-                              body: Mapping[str, Any]) -> dict[str, Any]:
+    def save_workspace_config(self, principal: Principal, workspace_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.store.transaction():
             ws = access.workspace_for(self.store, principal, workspace_id)
             if "releaseConfig" in body:
@@ -137,12 +182,14 @@ class WorkspaceConfigOps(Ops):
                     return self._out({"success": True, "releaseConfig": release})
             git = {k: body[k] if body.get(k) not in (None, "") else default for k, default in _GIT_DEFAULTS.items()}
             git.update({k: body[k] for k in _GIT_OPTIONAL if body.get(k) is not None})
-            self.store.update("workspaces", str(ws["id"]), {"gitConfig": git, "configStatus": "admin_confirmed",
-                                                             "updatedAt": self._now()})
+            self.store.update(
+                "workspaces",
+                str(ws["id"]),
+                {"gitConfig": git, "configStatus": "admin_confirmed", "updatedAt": self._now()},
+            )
             return self._out({"success": True, "gitConfig": git})
 
-    def update_release_config(self, principal: Principal, workspace_id: str,
-                              body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_release_config(self, principal: Principal, workspace_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if "releaseConfig" not in body:
             raise BadRequest("Body must contain releaseConfig")
         with self.store.transaction():
@@ -160,23 +207,28 @@ def _release_config(value: Any) -> dict[str, Any] | None:
 class ErrorTraceOps(Ops):
     """What `appendErrorTraces` stored, newest first: per worker (keys: their own workers) and per task."""
 
-    def worker_error_traces(self, principal: Principal, worker_id: str, limit: int | None = None,
-                            since: str | None = None) -> dict[str, Any]:
+    def worker_error_traces(
+        self, principal: Principal, worker_id: str, limit: int | None = None, since: str | None = None
+    ) -> dict[str, Any]:
         with self.store.lock:
             if principal.is_key:
                 worker = access.worker_for(self.store, principal, worker_id)
             else:
-                worker = self.store.get("workers", worker_id)
-                ws = self.store.get("workspaces", worker.get("workspaceId")) if worker else None
-                if worker is None or ws is None or not access.can_see_workspace(self.store, principal, ws):
+                found = self.store.get("workers", worker_id)
+                ws = self.store.get("workspaces", found.get("workspaceId")) if found else None
+                if found is None or ws is None or not access.can_see_workspace(self.store, principal, ws):
                     raise NotFound.of("Worker")
+                worker = found
             return self._traces(list(worker.get("errorTraces") or []), limit, since)
 
-    def task_error_traces(self, principal: Principal, task_id: str, limit: int | None = None,
-                          since: str | None = None) -> dict[str, Any]:
+    def task_error_traces(
+        self, principal: Principal, task_id: str, limit: int | None = None, since: str | None = None
+    ) -> dict[str, Any]:
         with self.store.lock:
             task, _ = access.task_for(self.store, principal, task_id)
-            traces = [t for w in self.store.find("workers", "task", str(task["id"])) for t in w.get("errorTraces") or []]
+            traces = [
+                t for w in self.store.find("workers", "task", str(task["id"])) for t in w.get("errorTraces") or []
+            ]
             return self._traces(traces, limit, since)
 
     def _traces(self, traces: list[dict[str, Any]], limit: int | None, since: str | None) -> dict[str, Any]:

@@ -20,12 +20,23 @@ _NAMES: tuple[dict[str, int], ...] = (
     {},
     {},
     {},
-    {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    {
+        m: i + 1
+        for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    },
     {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 )
 _FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_SETTABLE = ("name", "cronExpression", "timezone", "taskTemplate", "enabled", "oneShot", "maxConcurrentFromSchedule",
-             "pauseAfterFailures")
+_SETTABLE = (
+    "name",
+    "cronExpression",
+    "timezone",
+    "taskTemplate",
+    "enabled",
+    "oneShot",
+    "maxConcurrentFromSchedule",
+    "pauseAfterFailures",
+)
 
 
 def _parse_field(text: str, index: int) -> frozenset[int]:
@@ -115,14 +126,24 @@ class ScheduleOps(Ops):
             self._require_writer(principal)
             now = self._now()
             schedule = {
-                "id": self.ids.uuid4(), "workspaceId": workspace_id, "name": body["name"],
-                "cronExpression": body["cronExpression"], "timezone": body.get("timezone") or "UTC",
-                "taskTemplate": dict(template), "enabled": bool(body.get("enabled", True)),
-                "oneShot": bool(body.get("oneShot", False)), "nextRunAt": None, "lastRunAt": None,
-                "lastTaskId": None, "totalRuns": 0, "consecutiveFailures": 0, "lastError": None,
+                "id": self.ids.uuid4(),
+                "workspaceId": workspace_id,
+                "name": body["name"],
+                "cronExpression": body["cronExpression"],
+                "timezone": body.get("timezone") or "UTC",
+                "taskTemplate": dict(template),
+                "enabled": bool(body.get("enabled", True)),
+                "oneShot": bool(body.get("oneShot", False)),
+                "nextRunAt": None,
+                "lastRunAt": None,
+                "lastTaskId": None,
+                "totalRuns": 0,
+                "consecutiveFailures": 0,
+                "lastError": None,
                 "maxConcurrentFromSchedule": self._int(body, "maxConcurrentFromSchedule", minimum=1) or 1,
                 "pauseAfterFailures": self._int(body, "pauseAfterFailures", minimum=1) or 5,
-                "createdAt": now, "updatedAt": now,
+                "createdAt": now,
+                "updatedAt": now,
             }
             schedule["nextRunAt"] = self._next_run(schedule)
             return {"schedule": self._out(self.store.insert("schedules", schedule))}
@@ -131,8 +152,9 @@ class ScheduleOps(Ops):
         with self.store.lock:
             return {"schedule": self._out(access.schedule_for(self.store, principal, workspace_id, schedule_id))}
 
-    def update_schedule(self, principal: Principal, workspace_id: str, schedule_id: str,
-                        body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_schedule(
+        self, principal: Principal, workspace_id: str, schedule_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
         template = body.get("taskTemplate")
         if template is not None and (not isinstance(template, Mapping) or not str(template.get("title") or "")):
             raise BadRequest("taskTemplate.title is required")

@@ -34,8 +34,10 @@ class StateFile:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS records (tbl TEXT NOT NULL, key TEXT NOT NULL, "
-                             "body TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS records (tbl TEXT NOT NULL, key TEXT NOT NULL, "
+                "body TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID"
+            )
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, body TEXT NOT NULL)")
             self._db.execute("SELECT tbl, key, body FROM records LIMIT 0")  # an SQLite file of another shape
         except sqlite3.Error as exc:
@@ -62,27 +64,32 @@ class StateFile:
                 deletes.append((table, key))
             else:
                 upserts.append((table, key, _encode(record)))
-        self._transaction(lambda db: (
-            db.executemany("DELETE FROM records WHERE tbl = ? AND key = ?", deletes),
-            db.executemany("INSERT OR REPLACE INTO records (tbl, key, body) VALUES (?, ?, ?)", upserts),
-        ))
+        self._transaction(
+            lambda db: (
+                db.executemany("DELETE FROM records WHERE tbl = ? AND key = ?", deletes),
+                db.executemany("INSERT OR REPLACE INTO records (tbl, key, body) VALUES (?, ?, ?)", upserts),
+            )
+        )
 
     def rewrite(self, meta: Mapping[str, Any], tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
         """Replace the whole file's content with `tables` (table -> key -> record)."""
         rows = [(table, key, _encode(rec)) for table, records in tables.items() for key, rec in records.items()]
-        self._transaction(lambda db: (
-            db.execute("DELETE FROM records"),
-            db.execute("DELETE FROM meta"),
-            db.execute("INSERT INTO meta (name, body) VALUES ('meta', ?)", (json.dumps(meta),)),
-            db.executemany("INSERT INTO records (tbl, key, body) VALUES (?, ?, ?)", rows),
-        ))
+        self._transaction(
+            lambda db: (
+                db.execute("DELETE FROM records"),
+                db.execute("DELETE FROM meta"),
+                db.execute("INSERT INTO meta (name, body) VALUES ('meta', ?)", (json.dumps(meta),)),
+                db.executemany("INSERT INTO records (tbl, key, body) VALUES (?, ?, ?)", rows),
+            )
+        )
 
     def bump(self, name: str) -> int:
         """Add one to the counter `name` of the meta table (gone again after `rewrite`) and return it."""
         row = self._db.execute("SELECT body FROM meta WHERE name = ?", (name,)).fetchone()
         value = (int(json.loads(row[0])) if row else 0) + 1
-        self._transaction(lambda db: db.execute("INSERT OR REPLACE INTO meta (name, body) VALUES (?, ?)",
-                                                (name, json.dumps(value))))
+        self._transaction(
+            lambda db: db.execute("INSERT OR REPLACE INTO meta (name, body) VALUES (?, ?)", (name, json.dumps(value)))
+        )
         return value
 
     def close(self) -> None:

@@ -54,38 +54,61 @@ class TaskActionOps(Ops):
             if first_start:
                 changes["priority"] = int(task.get("priority") or 0) + 1
             task = self.store.update("tasks", task_id, changes)
-            self._emit(workspace_channel(str(task["workspaceId"])), "task:assigned",
-                       {"task": {**self._event_task(task), "status": task["status"]}, "targetLocalUiUrl": target})
+            self._emit(
+                workspace_channel(str(task["workspaceId"])),
+                "task:assigned",
+                {"task": {**self._event_task(task), "status": task["status"]}, "targetLocalUiUrl": target},
+            )
             return {"started": True, "taskId": task_id, "targetLocalUiUrl": target}
 
     def _check_start_gates(self, task: Record, workspace: Record, *, force: bool, cap_exempt: bool) -> None:
         if not force and task.get("startAt") and parse_iso(str(task["startAt"])) > self.clock.now():
-            raise Unprocessable("Task is scheduled to start later", gateReason="deferred_start",
-                                startAt=task["startAt"], canForce=True)
+            raise Unprocessable(
+                "Task is scheduled to start later", gateReason="deferred_start", startAt=task["startAt"], canForce=True
+            )
         if not force and not (task.get("context") or {}).get("bypassDepsGate"):
             blocking = []
             for dep_id in task.get("dependsOn") or []:
                 dep = self.store.get("tasks", dep_id)
                 if dep is not None and dep["status"] not in ("completed", "cancelled"):
                     latest = (self.store.find("workers", "task", dep_id) or [{}])[-1]
-                    blocking.append({"taskId": dep["id"], "taskTitle": dep["title"],
-                                     "prUrl": latest.get("prUrl"), "prNumber": latest.get("prNumber")})
+                    blocking.append(
+                        {
+                            "taskId": dep["id"],
+                            "taskTitle": dep["title"],
+                            "prUrl": latest.get("prUrl"),
+                            "prNumber": latest.get("prNumber"),
+                        }
+                    )
             if blocking:
-                raise Unprocessable("Dependencies have not completed", gateReason="unmerged_dep_pr",
-                                    blockingDeps=blocking, canForce=True)
+                raise Unprocessable(
+                    "Dependencies have not completed",
+                    gateReason="unmerged_dep_pr",
+                    blockingDeps=blocking,
+                    canForce=True,
+                )
         if workspace.get("repo") and not cap_exempt and not (task.get("context") or {}).get("capExempt"):
             cap = int(workspace.get("maxConcurrentTasks") or 3)
-            active = sum(1 for w in self.store.find("workers", "liveWorkspace", str(workspace["id"]))
-                         if w["status"] in CAPPED_WORKER_STATUSES)
+            active = sum(
+                1
+                for w in self.store.find("workers", "liveWorkspace", str(workspace["id"]))
+                if w["status"] in CAPPED_WORKER_STATUSES
+            )
             if active >= cap:
                 queue = [entry[2] for entry in self.store.pending_entries(str(workspace["id"]))]
                 position = queue.index(task["id"]) + 1 if task["id"] in queue else 0
-                raise Unprocessable("The workspace is running as many tasks as it may",
-                                    gateReason="workspace_cap_reached", active=active, cap=cap,
-                                    queuePosition=position, canExempt=True)
+                raise Unprocessable(
+                    "The workspace is running as many tasks as it may",
+                    gateReason="workspace_cap_reached",
+                    active=active,
+                    cap=cap,
+                    queuePosition=position,
+                    canExempt=True,
+                )
 
-    def reassign_task(self, principal: Principal, task_id: str, *, force: bool = False,
-                      body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def reassign_task(
+        self, principal: Principal, task_id: str, *, force: bool = False, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         body = body or {}
         backend = self._choice(body, "backend", ("claude", "codex"))
         with self.store.transaction():
@@ -96,34 +119,60 @@ class TaskActionOps(Ops):
             may_take_over = self._may_take_over(principal, workspace)
             if status in ("assigned", "in_progress"):
                 if not force:
-                    return {"reassigned": False, "taskId": task_id, "status": status, "isStale": stale,
-                            "canTakeover": may_take_over or stale,
-                            "reason": "Task is claimed; pass force=true to take it over"}
+                    return {
+                        "reassigned": False,
+                        "taskId": task_id,
+                        "status": status,
+                        "isStale": stale,
+                        "canTakeover": may_take_over or stale,
+                        "reason": "Task is claimed; pass force=true to take it over",
+                    }
                 if not (may_take_over or stale):
-                    raise ReassignRefused("Only a team admin can take over a fresh claim", reassigned=False,
-                                          reason="not_owner", status=status, isStale=stale)
+                    raise ReassignRefused(
+                        "Only a team admin can take over a fresh claim",
+                        reassigned=False,
+                        reason="not_owner",
+                        status=status,
+                        isStale=stale,
+                    )
             elif status == "pending":
                 if force and not may_take_over:
-                    raise ReassignRefused("Only a team admin can force a reassign", reassigned=False,
-                                          reason="not_owner", status=status, isStale=stale)
+                    raise ReassignRefused(
+                        "Only a team admin can force a reassign",
+                        reassigned=False,
+                        reason="not_owner",
+                        status=status,
+                        isStale=stale,
+                    )
             elif status != "failed":
-                return {"reassigned": False, "taskId": task_id, "status": status,
-                        "reason": f"Cannot reassign task with status: {status}"}
+                return {
+                    "reassigned": False,
+                    "taskId": task_id,
+                    "status": status,
+                    "reason": f"Cannot reassign task with status: {status}",
+                }
             return self._reassign(task, live, backend, was_assigned=status in ("assigned", "in_progress"))
 
     def _reassign(self, task: Record, live: list[Record], backend: str | None, *, was_assigned: bool) -> dict[str, Any]:
         now = self._now()
         for worker in live:
-            worker = set_worker_status(self.store, worker, "failed", now,
-                                       {"error": "Task was reassigned", "exitCause": "reassigned"})
+            worker = set_worker_status(
+                self.store, worker, "failed", now, {"error": "Task was reassigned", "exitCause": "reassigned"}
+            )
             worker_event(worker, "worker:failed", self._emit, {"error": "Task was reassigned"})
         switched = backend is not None and backend != task.get("backend")
         changes: dict[str, Any] = {"result": None, **({"backend": backend} if backend else {})}
         task = requeue_task(self.store, task, now, self._emit, event_task=self._event_task(task), changes=changes)
         runners, capacity = self._runner_capacity(str(task["workspaceId"]))
-        out: dict[str, Any] = {"reassigned": True, "taskId": task["id"], "wasAssigned": was_assigned,
-                               "backend": task.get("backend"), "backendSwitched": switched,
-                               "onlineRunners": runners, "availableCapacity": capacity}
+        out: dict[str, Any] = {
+            "reassigned": True,
+            "taskId": task["id"],
+            "wasAssigned": was_assigned,
+            "backend": task.get("backend"),
+            "backendSwitched": switched,
+            "onlineRunners": runners,
+            "availableCapacity": capacity,
+        }
         if runners == 0:
             out["warning"] = "No runner is online for this workspace; the task waits until one claims it"
         return out
@@ -152,8 +201,9 @@ class TaskActionOps(Ops):
             for beat in self.store.find("heartbeats", "account", str(account["id"])):
                 if parse_iso(str(beat["lastHeartbeatAt"])) >= horizon:
                     runners += 1
-                    capacity += max(0, int(beat.get("maxConcurrentWorkers") or 0)
-                                    - int(beat.get("activeWorkerCount") or 0))
+                    capacity += max(
+                        0, int(beat.get("maxConcurrentWorkers") or 0) - int(beat.get("activeWorkerCount") or 0)
+                    )
         return runners, capacity
 
     # -- messages / notes ---------------------------------------------------------------------------------------
@@ -163,8 +213,10 @@ class TaskActionOps(Ops):
             access.task_for(self.store, principal, task_id)
             workers = self.store.find("workers", "task", task_id)
             latest = workers[-1] if workers else None
-            messages = [{k: m[k] for k in ("type", "message", "timestamp", "deliveryState") if k in m}
-                        for m in (latest or {}).get("instructionHistory") or []]
+            messages = [
+                {k: m[k] for k in ("type", "message", "timestamp", "deliveryState") if k in m}
+                for m in (latest or {}).get("instructionHistory") or []
+            ]
             return {"taskId": task_id, "workerId": latest["id"] if latest else None, "messages": messages}
 
     def create_task_note(self, principal: Principal, task_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,13 +233,24 @@ class TaskActionOps(Ops):
             worker_id = body.get("workerId")
             if worker_id is not None and (self.store.get("workers", worker_id) or {}).get("taskId") != task_id:
                 raise BadRequest("workerId is not a worker of this task")
-            note = self.store.insert("notes", {
-                "id": self.ids.uuid4(), "taskId": task_id, "workerId": worker_id, "type": note_type, "title": title,
-                "bodyText": body.get("bodyText"),
-                "authorType": author or ("agent" if principal.is_key else "user"),
-                "status": status or ("open" if note_type == "question" else "answered"),
-                "defaultChoice": body.get("defaultChoice"), "createdAt": self._now(),
-            })
-            self._emit(task_channel(task_id), "mission:note_posted",
-                       {"noteId": note["id"], "type": note_type, "authorType": note["authorType"], "title": title})
+            note = self.store.insert(
+                "notes",
+                {
+                    "id": self.ids.uuid4(),
+                    "taskId": task_id,
+                    "workerId": worker_id,
+                    "type": note_type,
+                    "title": title,
+                    "bodyText": body.get("bodyText"),
+                    "authorType": author or ("agent" if principal.is_key else "user"),
+                    "status": status or ("open" if note_type == "question" else "answered"),
+                    "defaultChoice": body.get("defaultChoice"),
+                    "createdAt": self._now(),
+                },
+            )
+            self._emit(
+                task_channel(task_id),
+                "mission:note_posted",
+                {"noteId": note["id"], "type": note_type, "authorType": note["authorType"], "title": title},
+            )
             return self._out(note)

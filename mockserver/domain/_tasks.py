@@ -33,15 +33,30 @@ RUNNER_PREFERENCES = ("any", "user", "service", "action")
 LIST_LIMIT = 200
 RECENT = timedelta(hours=24)
 _PAGE_ORDER = {"pending": 0, "assigned": 1, "in_progress": 2}
-_PATCH_FIELDS = ("title", "description", "priority", "project", "roleSlug", "backend", "externalIssueId",
-                 "externalIssueUrl")
+_PATCH_FIELDS = (
+    "title",
+    "description",
+    "priority",
+    "project",
+    "roleSlug",
+    "backend",
+    "externalIssueId",
+    "externalIssueUrl",
+)
 
 
 class TaskOps(Ops):
     # -- list / read --------------------------------------------------------------------------------------------
 
-    def list_tasks(self, principal: Principal, *, workspace_id: str | None = None, status: str | None = None,
-                   limit: int | None = None, offset: int | None = None) -> dict[str, Any]:
+    def list_tasks(
+        self,
+        principal: Principal,
+        *,
+        workspace_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> dict[str, Any]:
         with self.store.lock:
             workspaces = access.visible_workspaces(self.store, principal)
             if workspace_id is not None:
@@ -78,8 +93,9 @@ class TaskOps(Ops):
                 finishes = self.store.task_finishes(workspace_id)
                 for task_status in ("completed", "failed"):
                     done = finishes.get(task_status) or []
-                    finished.extend((created, task_id) for _updated, created, task_id
-                                    in done[bisect.bisect_left(done, (since,)):])
+                    finished.extend(
+                        (created, task_id) for _updated, created, task_id in done[bisect.bisect_left(done, (since,)) :]
+                    )
         if finished:
             finished.sort()
             lists.append(finished)
@@ -116,9 +132,18 @@ class TaskOps(Ops):
                 break
         page = [self.store.must("tasks", task_id) for task_id in ids]
         return {
-            "tasks": [{"id": t["id"], "workspaceId": t["workspaceId"], "title": t["title"], "status": t["status"],
-                       "priority": t.get("priority", 0), "category": t.get("category"),
-                       "descriptionPreview": (t.get("description") or "")[:150] or None} for t in page],
+            "tasks": [
+                {
+                    "id": t["id"],
+                    "workspaceId": t["workspaceId"],
+                    "title": t["title"],
+                    "status": t["status"],
+                    "priority": t.get("priority", 0),
+                    "category": t.get("category"),
+                    "descriptionPreview": (t.get("description") or "")[:150] or None,
+                }
+                for t in page
+            ],
             "total": total,
             "pendingCount": pending,
             "hasMore": offset + len(page) < total,
@@ -133,8 +158,13 @@ class TaskOps(Ops):
                 workers = self.store.find("workers", "task", task_id)
                 out["workers"] = self._out(list(reversed(workers)))
             if "artifacts" in extras:
-                out["artifacts"] = self._out([a for w in self.store.find("workers", "task", task_id)
-                                              for a in self.store.find("artifacts", "worker", str(w["id"]))])
+                out["artifacts"] = self._out(
+                    [
+                        a
+                        for w in self.store.find("workers", "task", task_id)
+                        for a in self.store.find("artifacts", "worker", str(w["id"]))
+                    ]
+                )
             return out
 
     # -- create -------------------------------------------------------------------------------------------------
@@ -154,15 +184,19 @@ class TaskOps(Ops):
             depends_on = self._check_dependencies(workspace_id, body.get("dependsOn"), None)
             git = workspace.get("gitConfig") or {}
             fields = {
-                **body, "title": title, "priority": priority or 0, "dependsOn": depends_on,
+                **body,
+                "title": title,
+                "priority": priority or 0,
+                "dependsOn": depends_on,
                 "startAt": self._start_at(body),
                 "runnerPreference": body.get("runnerPreference") or git.get("defaultRunnerPreference") or "any",
                 "backend": body.get("backend") or git.get("defaultBackend") or "claude",
                 "createdByAccountId": principal.account_id,
                 "creationSource": body.get("creationSource") or ("api" if principal.is_key else "dashboard"),
             }
-            task = self.store.insert("tasks", new_task(id=self.ids.uuid4(), workspace_id=workspace_id,
-                                                       fields=fields, now=self._now()))
+            task = self.store.insert(
+                "tasks", new_task(id=self.ids.uuid4(), workspace_id=workspace_id, fields=fields, now=self._now())
+            )
             self._announce_new_task(task)
             return self._out(task)
 
@@ -170,8 +204,11 @@ class TaskOps(Ops):
         if reference is None:
             if principal.account is None:
                 raise BadRequest("workspaceId is required")
-            links = [link for link in self.store.find("accountWorkspaces", "account", str(principal.account_id))
-                     if link.get("canCreate")]
+            links = [
+                link
+                for link in self.store.find("accountWorkspaces", "account", str(principal.account_id))
+                if link.get("canCreate")
+            ]
             targets = [self.store.get("workspaces", link["workspaceId"]) for link in links]
             visible = [ws for ws in targets if ws is not None and access.can_see_workspace(self.store, principal, ws)]
             if len(visible) != 1:
@@ -181,8 +218,9 @@ class TaskOps(Ops):
         if principal.account is not None and workspace.get("accessMode") == "restricted":
             link = access.link_of(self.store, str(principal.account_id), str(workspace["id"]))
             if link is None or not link.get("canCreate"):
-                raise Forbidden(f'Account "{principal.account["name"]}" does not have permission to create tasks '
-                                "in this workspace.")
+                raise Forbidden(
+                    f'Account "{principal.account["name"]}" does not have permission to create tasks in this workspace.'
+                )
         return workspace
 
     def _resolve_workspace(self, principal: Principal, reference: str) -> Record:
@@ -207,8 +245,11 @@ class TaskOps(Ops):
             return []
         if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
             raise BadRequest("dependsOn must be an array of task ids")
-        unknown = [d for d in depends_on if d == task_id or (self.store.get("tasks", d) or {}).get("workspaceId")
-                   != workspace_id]
+        unknown = [
+            d
+            for d in depends_on
+            if d == task_id or (self.store.get("tasks", d) or {}).get("workspaceId") != workspace_id
+        ]
         if unknown:
             raise BadRequest("dependsOn references unknown tasks in this workspace", unknownTaskIds=unknown)
         return list(dict.fromkeys(depends_on))
@@ -255,20 +296,34 @@ class TaskOps(Ops):
     def _announce_update(self, previous: Record, task: Record, workers: list[Record], now: str) -> None:
         status_changed = previous["status"] != task["status"]
         if status_changed or previous.get("backend") != task.get("backend"):
-            self._emit(workspace_channel(str(task["workspaceId"])), "task:updated", {"task": {
-                "id": task["id"], "workspaceId": task["workspaceId"], "status": task["status"],
-                "backend": task.get("backend")}})
+            self._emit(
+                workspace_channel(str(task["workspaceId"])),
+                "task:updated",
+                {
+                    "task": {
+                        "id": task["id"],
+                        "workspaceId": task["workspaceId"],
+                        "status": task["status"],
+                        "backend": task.get("backend"),
+                    }
+                },
+            )
         if not status_changed:
             return
         if task["status"] in ("completed", "failed"):
-            self._emit(task_channel(str(task["id"])), f"task:{task['status']}",
-                       {"taskId": task["id"], "workspaceId": task["workspaceId"], "status": task["status"],
-                        "workerId": None})
+            self._emit(
+                task_channel(str(task["id"])),
+                f"task:{task['status']}",
+                {"taskId": task["id"], "workspaceId": task["workspaceId"], "status": task["status"], "workerId": None},
+            )
         if task["status"] == "cancelled":
             for worker in workers:
                 if worker["status"] in LIVE_WORKER_STATUSES:
-                    self._emit(worker_channel(str(worker["id"])), "worker:command",
-                               {"action": "abort", "reason": "task_cancelled", "timestamp": epoch_ms(parse_iso(now))})
+                    self._emit(
+                        worker_channel(str(worker["id"])),
+                        "worker:command",
+                        {"action": "abort", "reason": "task_cancelled", "timestamp": epoch_ms(parse_iso(now))},
+                    )
 
     def delete_task(self, principal: Principal, task_id: str, force: bool = False) -> dict[str, Any]:
         """A task with a live worker needs `force=true`; its workers go with it."""
@@ -300,4 +355,3 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return len(text) == 36
-

@@ -39,7 +39,8 @@ class WorkerControlOps(WorkerOps):
             existing = self.store.get("heartbeats", key)
             beat = {
                 "id": existing["id"] if existing else self.ids.uuid4(),
-                "accountId": account["id"], "localUiUrl": url,
+                "accountId": account["id"],
+                "localUiUrl": url,
                 "viewerToken": existing["viewerToken"] if existing else self.ids.hex(16),
                 "maxConcurrentWorkers": int(account.get("maxConcurrentWorkers") or 3),
                 "activeWorkerCount": count,
@@ -47,10 +48,11 @@ class WorkerControlOps(WorkerOps):
                 "lastHeartbeatAt": self._now(),
             }
             self.store.upsert("heartbeats", beat)
-            pending = sum(len(self.store.pending_entries(str(ws["id"])))
-                          for ws in access.claimable_workspaces(self.store, account))
-            return {"ok": True, "viewerToken": beat["viewerToken"], "pendingTaskCount": pending,
-                    "latestCommit": None}
+            pending = sum(
+                len(self.store.pending_entries(str(ws["id"])))
+                for ws in access.claimable_workspaces(self.store, account)
+            )
+            return {"ok": True, "viewerToken": beat["viewerToken"], "pendingTaskCount": pending, "latestCommit": None}
 
     def list_active_workers(self, principal: Principal) -> dict[str, Any]:
         """Runners that sent a heartbeat in the last 150 minutes, most capacity first: a session sees its teams'
@@ -63,21 +65,31 @@ class WorkerControlOps(WorkerOps):
                 accounts = [a for team in sorted(principal.team_ids) for a in self.store.find("accounts", "team", team)]
             out = []
             for account in accounts:
-                workspaces = [ws for ws in access.claimable_workspaces(self.store, account)
-                              if access.can_see_workspace(self.store, principal, ws)]
+                workspaces = [
+                    ws
+                    for ws in access.claimable_workspaces(self.store, account)
+                    if access.can_see_workspace(self.store, principal, ws)
+                ]
                 for beat in self.store.find("heartbeats", "account", str(account["id"])):
                     if parse_iso(str(beat["lastHeartbeatAt"])) < horizon:
                         continue
                     maximum = int(beat.get("maxConcurrentWorkers") or 0)
                     active = int(beat.get("activeWorkerCount") or 0)
-                    out.append({
-                        "localUiUrl": beat["localUiUrl"], "viewerToken": beat["viewerToken"],
-                        "accountId": account["id"], "accountName": account["name"], "maxConcurrent": maximum,
-                        "activeWorkers": active, "capacity": maximum - active,
-                        "workspaceIds": [ws["id"] for ws in workspaces],
-                        "workspaceNames": [ws["name"] for ws in workspaces],
-                        "environment": beat.get("environment"), "lastUpdated": beat["lastHeartbeatAt"],
-                    })
+                    out.append(
+                        {
+                            "localUiUrl": beat["localUiUrl"],
+                            "viewerToken": beat["viewerToken"],
+                            "accountId": account["id"],
+                            "accountName": account["name"],
+                            "maxConcurrent": maximum,
+                            "activeWorkers": active,
+                            "capacity": maximum - active,
+                            "workspaceIds": [ws["id"] for ws in workspaces],
+                            "workspaceNames": [ws["name"] for ws in workspaces],
+                            "environment": beat.get("environment"),
+                            "lastUpdated": beat["lastHeartbeatAt"],
+                        }
+                    )
             out.sort(key=lambda item: -int(item["capacity"]))
             return {"activeLocalUis": self._out(out)}
 
@@ -89,8 +101,11 @@ class WorkerControlOps(WorkerOps):
             raise BadRequest(f"action must be one of: {', '.join(COMMAND_ACTIONS)}")
         with self.store.transaction():
             access.worker_for(self.store, principal, worker_id)
-            self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": action, "text": body.get("text"), "timestamp": epoch_ms(self.clock.now())})
+            self._emit(
+                worker_channel(worker_id),
+                "worker:command",
+                {"action": action, "text": body.get("text"), "timestamp": epoch_ms(self.clock.now())},
+            )
             return {"ok": True, "action": action}
 
     def instruct_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,18 +119,30 @@ class WorkerControlOps(WorkerOps):
             if worker["status"] in TERMINAL_WORKER_STATUSES:
                 raise BadRequest("Worker has finished; it takes no more instructions", actualStatus=worker["status"])
             now = self._now()
-            entry = {"type": "instruction", "message": message, "timestamp": now,
-                     "deliveryState": "delivered" if urgent else "queued"}
-            changes: dict[str, Any] = {"instructionHistory": ([*(worker.get("instructionHistory") or []), entry]
-                                                              [-HISTORY_KEPT:])}
+            entry = {
+                "type": "instruction",
+                "message": message,
+                "timestamp": now,
+                "deliveryState": "delivered" if urgent else "queued",
+            }
+            changes: dict[str, Any] = {
+                "instructionHistory": ([*(worker.get("instructionHistory") or []), entry][-HISTORY_KEPT:])
+            }
             if urgent:
-                self._emit(worker_channel(worker_id), "worker:command",
-                           {"action": "message", "text": message, "timestamp": epoch_ms(self.clock.now())})
+                self._emit(
+                    worker_channel(worker_id),
+                    "worker:command",
+                    {"action": "message", "text": message, "timestamp": epoch_ms(self.clock.now())},
+                )
             else:
                 changes["pendingInstructions"] = [*(worker.get("pendingInstructions") or []), message]
             self.store.update("workers", worker_id, changes)
-            return {"ok": True, "workerId": worker_id, "delivered": "sent" if urgent else "queued",
-                    "message": "Instruction sent" if urgent else "Instruction queued for the next worker update"}
+            return {
+                "ok": True,
+                "workerId": worker_id,
+                "delivered": "sent" if urgent else "queued",
+                "message": "Instruction sent" if urgent else "Instruction queued for the next worker update",
+            }
 
     def _team_worker(self, principal: Principal, worker_id: str) -> Record:
         """A worker in a workspace the caller can see (keys included), else 404 Worker not found."""
@@ -137,8 +164,15 @@ class WorkerControlOps(WorkerOps):
             if last and last.get("label") == label and isinstance(last.get("ts"), int) and abs(last["ts"] - ts) < 1000:
                 return {"ok": True, "deduplicated": True}
             milestone = {"type": "action", "label": label, "ts": ts}
-            self.store.update("workers", worker_id, {"milestones": [*milestones, milestone][-MILESTONES_KEPT:],
-                                                     "currentAction": label, "updatedAt": to_iso(now)})
+            self.store.update(
+                "workers",
+                worker_id,
+                {
+                    "milestones": [*milestones, milestone][-MILESTONES_KEPT:],
+                    "currentAction": label,
+                    "updatedAt": to_iso(now),
+                },
+            )
             return {"ok": True, "milestone": milestone}
 
     def _activity_ts(self, value: Any, now: datetime) -> int:
@@ -166,8 +200,11 @@ class WorkerControlOps(WorkerOps):
             changes = {"error": None, "exitCause": None, **({} if worker.get("startedAt") else {"startedAt": now})}
             worker = set_worker_status(self.store, worker, "running", now, changes)
             self._task_follows(worker, task, "running", now, reactivated=was_terminal)
-            self._emit(worker_channel(worker_id), "worker:command",
-                       {"action": "recover", "recoveryMode": mode, "timestamp": epoch_ms(self.clock.now())})
+            self._emit(
+                worker_channel(worker_id),
+                "worker:command",
+                {"action": "recover", "recoveryMode": mode, "timestamp": epoch_ms(self.clock.now())},
+            )
             return {"ok": True, "mode": mode, "workerId": worker_id}
 
     def respond_to_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,21 +218,50 @@ class WorkerControlOps(WorkerOps):
             assert task is not None
             now = self._now()
             context = task.get("context") or {}
-            follow_up = self.store.insert("tasks", new_task(id=self.ids.uuid4(), workspace_id=str(task["workspaceId"]),
-                                                            now=now, fields={
-                **{k: task.get(k) for k in ("description", "priority", "mode", "runnerPreference",
-                                            "requiredCapabilities", "outputRequirement", "backend", "category")},
-                "title": f"Continue: {task['title']}"[:500], "parentTaskId": task["id"],
-                "createdByAccountId": principal.account_id, "creationSource": "api",
-                "context": {"baseBranch": worker.get("branch"), "userInput": message,
-                            "previousAttempt": {"workerId": worker["id"], "summary": worker.get("summary"),
-                                                "waitingFor": worker.get("waitingFor")},
-                            "iteration": int(context.get("iteration") or 0) + 1},
-            }))
-            history = [*(worker.get("instructionHistory") or []),
-                       {"type": "response", "message": message, "timestamp": now}][-HISTORY_KEPT:]
-            worker = set_worker_status(self.store, worker, "completed", now,
-                                       {"waitingFor": None, "instructionHistory": history})
+            follow_up = self.store.insert(
+                "tasks",
+                new_task(
+                    id=self.ids.uuid4(),
+                    workspace_id=str(task["workspaceId"]),
+                    now=now,
+                    fields={
+                        **{
+                            k: task.get(k)
+                            for k in (
+                                "description",
+                                "priority",
+                                "mode",
+                                "runnerPreference",
+                                "requiredCapabilities",
+                                "outputRequirement",
+                                "backend",
+                                "category",
+                            )
+                        },
+                        "title": f"Continue: {task['title']}"[:500],
+                        "parentTaskId": task["id"],
+                        "createdByAccountId": principal.account_id,
+                        "creationSource": "api",
+                        "context": {
+                            "baseBranch": worker.get("branch"),
+                            "userInput": message,
+                            "previousAttempt": {
+                                "workerId": worker["id"],
+                                "summary": worker.get("summary"),
+                                "waitingFor": worker.get("waitingFor"),
+                            },
+                            "iteration": int(context.get("iteration") or 0) + 1,
+                        },
+                    },
+                ),
+            )
+            history = [
+                *(worker.get("instructionHistory") or []),
+                {"type": "response", "message": message, "timestamp": now},
+            ][-HISTORY_KEPT:]
+            worker = set_worker_status(
+                self.store, worker, "completed", now, {"waitingFor": None, "instructionHistory": history}
+            )
             target = task_status_for_worker("completed", task)
             if target is not None:
                 move_task(self.store, task, target, now, {"result": result_of(worker)})

@@ -32,8 +32,19 @@ __all__ = ("WorkerOps", "result_of")
 MILESTONES_KEPT = 50
 MCP_CALLS_KEPT = 100
 ERROR_TRACES_PER_REQUEST = 50
-_COPIED = ("error", "localUiUrl", "currentAction", "waitingFor", "branch", "lastCommitSha", "prUrl", "prNumber",
-           "summary", "structuredOutput", "nextSuggestion")
+_COPIED = (
+    "error",
+    "localUiUrl",
+    "currentAction",
+    "waitingFor",
+    "branch",
+    "lastCommitSha",
+    "prUrl",
+    "prNumber",
+    "summary",
+    "structuredOutput",
+    "nextSuggestion",
+)
 _COUNTERS = ("inputTokens", "outputTokens", "turns")
 _GIT_STATS = ("commitCount", "filesChanged", "linesAdded", "linesRemoved")
 _MINE_FIELDS = ("id", "taskId", "status", "error", "createdAt", "updatedAt", "startedAt", "completedAt")
@@ -45,8 +56,15 @@ class WorkerOps(Ops):
     def claim_tasks(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         """See `mockserver.domain.claims`; atomic against every other call."""
         with self.store.transaction():
-            result = claims.claim_tasks(self.store, self.clock, self.ids, self._emit, self._event_task,
-                                        account=self._caller_account(principal), body=body)
+            result = claims.claim_tasks(
+                self.store,
+                self.clock,
+                self.ids,
+                self._emit,
+                self._event_task,
+                account=self._caller_account(principal),
+                body=body,
+            )
             return self._out(result)
 
     def get_worker(self, principal: Principal, worker_id: str) -> dict[str, Any]:
@@ -61,8 +79,11 @@ class WorkerOps(Ops):
         wanted = {check_worker_status(s) for s in statuses} if statuses else None
         with self.store.lock:
             workers = self.store.find("workers", "account", str(principal.account_id))
-            rows = [{k: w.get(k) for k in _MINE_FIELDS} for w in reversed(workers)
-                    if wanted is None or w["status"] in wanted]
+            rows = [
+                {k: w.get(k) for k in _MINE_FIELDS}
+                for w in reversed(workers)
+                if wanted is None or w["status"] in wanted
+            ]
             return {"workers": rows}
 
     # -- PATCH --------------------------------------------------------------------------------------------------
@@ -82,8 +103,10 @@ class WorkerOps(Ops):
             now = self._now()
             changes = self._merge(worker, changes)
             if status in ("completed", "failed"):
-                changes["milestones"] = [*changes.get("milestones", worker.get("milestones") or []),
-                                         _transition(previous_status, status, self.clock.now())]
+                changes["milestones"] = [
+                    *((changes["milestones"] if "milestones" in changes else worker.get("milestones")) or []),
+                    _transition(previous_status, status, self.clock.now()),
+                ]
             first_run = status == "running" and not worker.get("startedAt")
             if status == "running":
                 changes.setdefault("waitingFor", None)
@@ -133,8 +156,12 @@ class WorkerOps(Ops):
         if "resultMeta" in body:
             changes["resultMeta"] = body["resultMeta"]
             num_turns = body["resultMeta"].get("numTurns") if isinstance(body["resultMeta"], Mapping) else None
-            if "turns" not in changes and isinstance(num_turns, int) and not isinstance(num_turns, bool) \
-                    and num_turns > 0:
+            if (
+                "turns" not in changes
+                and isinstance(num_turns, int)
+                and not isinstance(num_turns, bool)
+                and num_turns > 0
+            ):
                 changes["turns"] = num_turns
         if isinstance(body.get("subagentSpans"), list):
             changes["subagentSpans"] = body["subagentSpans"]
@@ -164,8 +191,10 @@ class WorkerOps(Ops):
             merged["mcpCalls"] = (list(worker.get("mcpCalls") or []) + calls)[-MCP_CALLS_KEPT:]
         traces = merged.pop("appendErrorTraces", None)
         if traces:
-            stamped = [{"id": self.ids.uuid4(), **t, "workerId": worker["id"], "taskId": worker["taskId"],
-                        "ts": self._now()} for t in traces]
+            stamped = [
+                {"id": self.ids.uuid4(), **t, "workerId": worker["id"], "taskId": worker["taskId"], "ts": self._now()}
+                for t in traces
+            ]
             merged["errorTraces"] = list(worker.get("errorTraces") or []) + stamped
         for field in _GIT_STATS:
             if merged.get(field) == 0 and worker.get(field):
@@ -175,29 +204,46 @@ class WorkerOps(Ops):
     def _check_reactivation(self, worker: Record, task: Record, status: str | None) -> None:
         """A terminal worker may only come back with `running`, and only if its task is still its own."""
         error = str(worker.get("error") or "").lower()
-        terminated = (any(marker in error for marker in TERMINATED_MARKERS) or worker.get("exitCause") == "reassigned"
-                      or task["status"] not in (*TASK_OWNED_BY_WORKER, "completed", "failed")
-                      or task.get("claimedBy") not in (None, worker["accountId"])
-                      or any(w["status"] in LIVE_WORKER_STATUSES
-                             for w in self.store.find("workers", "task", str(task["id"])) if w["id"] != worker["id"]))
+        terminated = (
+            any(marker in error for marker in TERMINATED_MARKERS)
+            or worker.get("exitCause") == "reassigned"
+            or task["status"] not in (*TASK_OWNED_BY_WORKER, "completed", "failed")
+            or task.get("claimedBy") not in (None, worker["accountId"])
+            or any(
+                w["status"] in LIVE_WORKER_STATUSES
+                for w in self.store.find("workers", "task", str(task["id"]))
+                if w["id"] != worker["id"]
+            )
+        )
         if status == "running" and not terminated:
             return
-        has_deliverables = bool(worker.get("prUrl") or worker.get("commitCount")
-                                or self.store.count_in("artifacts", "worker", str(worker["id"])))
+        has_deliverables = bool(
+            worker.get("prUrl")
+            or worker.get("commitCount")
+            or self.store.count_in("artifacts", "worker", str(worker["id"]))
+        )
         message = "Worker was terminated - task may have been reassigned" if terminated else "Worker already completed"
-        raise Conflict(message, abort=True, reason=worker.get("error"), actualStatus=worker["status"],
-                       hasDeliverables=has_deliverables)
+        raise Conflict(
+            message,
+            abort=True,
+            reason=worker.get("error"),
+            actualStatus=worker["status"],
+            hasDeliverables=has_deliverables,
+        )
 
     def _completion_gate(self, worker: Record, task: Record, changes: Mapping[str, Any]) -> str | None:
         has_pr = bool(changes.get("prUrl") or changes.get("prNumber") or worker.get("prUrl") or worker.get("prNumber"))
         has_artifact = self.store.count_in("artifacts", "worker", str(worker["id"])) > 0
         requirement = task.get("outputRequirement") or "auto"
         if requirement == "pr_required" and not has_pr:
-            raise BadRequest("This task requires a pull request before completing. Use create_pr to open one.",
-                             hint="create_pr")
+            raise BadRequest(
+                "This task requires a pull request before completing. Use create_pr to open one.", hint="create_pr"
+            )
         if requirement == "artifact_required" and not (has_pr or has_artifact):
-            raise BadRequest("This task requires a pull request or an artifact before completing. "
-                             "Use create_pr or create_artifact.", hint="create_pr or create_artifact")
+            raise BadRequest(
+                "This task requires a pull request or an artifact before completing. Use create_pr or create_artifact.",
+                hint="create_pr or create_artifact",
+            )
         commits = changes.get("commitCount") or worker.get("commitCount")
         if requirement == "auto" and commits and not (has_pr or has_artifact):
             return "The worker made commits but opened no pull request and attached no artifact"
@@ -221,23 +267,39 @@ class WorkerOps(Ops):
         if target in ("completed", "review"):
             changes["result"] = result_of(worker)
         elif target == "failed":
-            changes["result"] = {"error": worker.get("error"), "branch": worker.get("branch"),
-                                 "sha": worker.get("lastCommitSha")}
-            changes["context"] = {**(task.get("context") or {}), "resumeBranch": worker.get("branch"),
-                                  "lastCommitSha": worker.get("lastCommitSha"), "failureContext": worker.get("error")}
+            changes["result"] = {
+                "error": worker.get("error"),
+                "branch": worker.get("branch"),
+                "sha": worker.get("lastCommitSha"),
+            }
+            changes["context"] = {
+                **(task.get("context") or {}),
+                "resumeBranch": worker.get("branch"),
+                "lastCommitSha": worker.get("lastCommitSha"),
+                "failureContext": worker.get("error"),
+            }
         task = move_task(self.store, task, target, now, changes)
         if target in ("completed", "review", "failed"):
             name = "task:failed" if target == "failed" else "task:completed"
-            self._emit(task_channel(str(task["id"])), name, {"taskId": task["id"], "workspaceId": task["workspaceId"],
-                                                             "status": task["status"], "workerId": worker["id"]})
+            self._emit(
+                task_channel(str(task["id"])),
+                name,
+                {
+                    "taskId": task["id"],
+                    "workspaceId": task["workspaceId"],
+                    "status": task["status"],
+                    "workerId": worker["id"],
+                },
+            )
 
     def _deliver_instructions(self, worker: Record) -> list[str]:
         queued = list(worker.get("pendingInstructions") or [])
         if queued:
-            history = [{**entry, "deliveryState": "delivered"} if entry.get("deliveryState") == "queued" else entry
-                       for entry in worker.get("instructionHistory") or []]
-            self.store.update("workers", str(worker["id"]), {"pendingInstructions": [],
-                                                             "instructionHistory": history})
+            history = [
+                {**entry, "deliveryState": "delivered"} if entry.get("deliveryState") == "queued" else entry
+                for entry in worker.get("instructionHistory") or []
+            ]
+            self.store.update("workers", str(worker["id"]), {"pendingInstructions": [], "instructionHistory": history})
         return queued
 
 
@@ -252,31 +314,59 @@ def _milestone(value: Any, field: str) -> dict[str, Any]:
     ts = value.get("ts") if isinstance(value, Mapping) else None
     if isinstance(ts, float) and ts.is_integer():
         ts = int(ts)  # JSON Schema's integer: 4225.0 is one
-    if not isinstance(value, Mapping) or not isinstance(value.get("type"), str) or not value["type"] \
-            or isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+    if (
+        not isinstance(value, Mapping)
+        or not isinstance(value.get("type"), str)
+        or not value["type"]
+        or isinstance(ts, bool)
+        or not isinstance(ts, int)
+        or ts < 0
+    ):
         raise BadRequest(f"{field} items need a type and an epoch-millisecond ts")
     return {**value, "ts": ts}
 
 
 def _transition(previous: str, status: str, now: datetime) -> dict[str, Any]:
     """The audit entry the real route appends when a worker ends (completed or failed)."""
-    return {"type": "statusTransition", "label": f"Status: {previous} \u2192 {status}", "from": previous, "to": status,
-            "ts": epoch_ms(now), "source": "api"}
+    return {
+        "type": "statusTransition",
+        "label": f"Status: {previous} \u2192 {status}",
+        "from": previous,
+        "to": status,
+        "ts": epoch_ms(now),
+        "source": "api",
+    }
 
 
 def _error_traces(items: list[Any]) -> list[dict[str, Any]]:
     """Traces with a string pattern and excerpt, clamped like the real route (50 a request, 100/500/50 chars)."""
-    kept = [t for t in items if isinstance(t, Mapping) and isinstance(t.get("pattern"), str)
-            and isinstance(t.get("excerpt"), str)][:ERROR_TRACES_PER_REQUEST]
-    return [{"pattern": t["pattern"][:100], "excerpt": t["excerpt"][:500],
-             "source": t["source"][:50] if isinstance(t.get("source"), str) else None} for t in kept]
+    kept = [
+        t
+        for t in items
+        if isinstance(t, Mapping) and isinstance(t.get("pattern"), str) and isinstance(t.get("excerpt"), str)
+    ][:ERROR_TRACES_PER_REQUEST]
+    return [
+        {
+            "pattern": t["pattern"][:100],
+            "excerpt": t["excerpt"][:500],
+            "source": t["source"][:50] if isinstance(t.get("source"), str) else None,
+        }
+        for t in kept
+    ]
 
 
 def result_of(worker: Mapping[str, Any]) -> dict[str, Any]:
     """The task result (TaskResult) a completing worker leaves behind."""
     return {
-        "summary": worker.get("summary"), "branch": worker.get("branch"), "commits": worker.get("commitCount"),
-        "sha": worker.get("lastCommitSha"), "files": worker.get("filesChanged"), "added": worker.get("linesAdded"),
-        "removed": worker.get("linesRemoved"), "prUrl": worker.get("prUrl"), "prNumber": worker.get("prNumber"),
-        "structuredOutput": worker.get("structuredOutput"), "nextSuggestion": worker.get("nextSuggestion"),
+        "summary": worker.get("summary"),
+        "branch": worker.get("branch"),
+        "commits": worker.get("commitCount"),
+        "sha": worker.get("lastCommitSha"),
+        "files": worker.get("filesChanged"),
+        "added": worker.get("linesAdded"),
+        "removed": worker.get("linesRemoved"),
+        "prUrl": worker.get("prUrl"),
+        "prNumber": worker.get("prNumber"),
+        "structuredOutput": worker.get("structuredOutput"),
+        "nextSuggestion": worker.get("nextSuggestion"),
     }

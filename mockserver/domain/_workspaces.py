@@ -18,8 +18,14 @@ __all__ = ("WorkspaceOps",)
 ACCESS_MODES = ("open", "restricted")
 DATA_CLASSES = ("standard", "sensitive")
 # body field -> stored field, copied as is by PATCH
-_PATCH_FIELDS = {"name": "name", "localPath": "localPath", "defaultBranch": "localPath", "accessMode": "accessMode",
-                 "dataClass": "dataClass", "discordConfig": "discordConfig"}
+_PATCH_FIELDS = {
+    "name": "name",
+    "localPath": "localPath",
+    "defaultBranch": "localPath",
+    "accessMode": "accessMode",
+    "dataClass": "dataClass",
+    "discordConfig": "discordConfig",
+}
 
 
 class WorkspaceOps(Ops):
@@ -38,8 +44,9 @@ class WorkspaceOps(Ops):
         with self.store.transaction():
             team_id = self._team_for_create(principal, body.get("teamId"))
             fields = {**body, "name": name, "repo": repo, "localPath": body.get("defaultBranch")}
-            workspace = self.store.insert("workspaces", new_workspace(
-                id=self.ids.uuid4(), team_id=team_id, fields=fields, now=self._now()))
+            workspace = self.store.insert(
+                "workspaces", new_workspace(id=self.ids.uuid4(), team_id=team_id, fields=fields, now=self._now())
+            )
             return workspace_view(workspace)
 
     def get_workspace(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
@@ -47,8 +54,9 @@ class WorkspaceOps(Ops):
             workspace = access.workspace_for(self.store, principal, workspace_id)
             tasks = self.store.find("tasks", "workspace", workspace_id)
             workers = [w for t in tasks for w in self.store.find("workers", "task", str(t["id"]))]
-            return {"workspace": {**workspace_view(workspace), "tasks": self._out(tasks),
-                                  "workers": self._out(workers)}}
+            return {
+                "workspace": {**workspace_view(workspace), "tasks": self._out(tasks), "workers": self._out(workers)}
+            }
 
     def update_workspace(self, principal: Principal, workspace_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         self._choice(body, "accessMode", ACCESS_MODES)
@@ -99,8 +107,9 @@ class WorkspaceOps(Ops):
             access.workspace_for(self.store, principal, workspace_id)
             return {"accounts": self._links(workspace_id)}
 
-    def link_workspace_account(self, principal: Principal, workspace_id: str,
-                               body: Mapping[str, Any]) -> dict[str, Any]:
+    def link_workspace_account(
+        self, principal: Principal, workspace_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Upsert a link; only accounts of the workspace's own team can be linked (else 404 Account not found)."""
         account_id = self._str(body, "accountId", required=True, message="accountId is required")
         can_claim = body.get("canClaim", True)
@@ -112,13 +121,21 @@ class WorkspaceOps(Ops):
             account = self.store.get("accounts", account_id)
             if account is None or account["teamId"] != workspace["teamId"]:
                 raise NotFound.of("Account")
-            self.store.upsert("accountWorkspaces", {"accountId": account_id, "workspaceId": workspace_id,
-                                                    "canClaim": can_claim, "canCreate": can_create})
-            return {"success": True, "accountId": account_id, "workspaceId": workspace_id,
-                    "canClaim": can_claim, "canCreate": can_create}
+            self.store.upsert(
+                "accountWorkspaces",
+                {"accountId": account_id, "workspaceId": workspace_id, "canClaim": can_claim, "canCreate": can_create},
+            )
+            return {
+                "success": True,
+                "accountId": account_id,
+                "workspaceId": workspace_id,
+                "canClaim": can_claim,
+                "canCreate": can_create,
+            }
 
-    def unlink_workspace_account(self, principal: Principal, workspace_id: str,
-                                 account_id: str | None) -> dict[str, Any]:
+    def unlink_workspace_account(
+        self, principal: Principal, workspace_id: str, account_id: str | None
+    ) -> dict[str, Any]:
         if not account_id:
             raise BadRequest("accountId is required")
         with self.store.transaction():
@@ -141,13 +158,21 @@ class WorkspaceOps(Ops):
         for link in self.store.find("accountWorkspaces", "workspace", workspace_id):
             account = self.store.get("accounts", link["accountId"])
             if account is not None:
-                out.append({"accountId": account["id"], "accountName": account["name"],
-                            "accountType": account["type"], "canClaim": bool(link.get("canClaim", True)),
-                            "canCreate": bool(link.get("canCreate", False))})
+                out.append(
+                    {
+                        "accountId": account["id"],
+                        "accountName": account["name"],
+                        "accountType": account["type"],
+                        "canClaim": bool(link.get("canClaim", True)),
+                        "canCreate": bool(link.get("canCreate", False)),
+                    }
+                )
         return out
 
     def _list_item(self, workspace: Record) -> dict[str, Any]:
         links = self._links(str(workspace["id"]))
-        runners = {kind: any(link["accountType"] == kind and link["canClaim"] for link in links)
-                   for kind in ("action", "service", "user")}
+        runners = {
+            kind: any(link["accountType"] == kind and link["canClaim"] for link in links)
+            for kind in ("action", "service", "user")
+        }
         return {**workspace_view(workspace), "runners": runners, "connectedAccounts": links}

@@ -44,8 +44,7 @@ from mockserver.domain.records import new_worker, task_view
 from mockserver.domain.runtime import Clock, Ids, micros, parse_iso, to_iso
 from mockserver.domain.store import Record, Store
 
-__all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "max_concurrent_workers",
-           "slugify")
+__all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "max_concurrent_workers", "slugify")
 
 DEFAULT_MAX_TASKS = 3
 DEFAULT_MAX_CONCURRENT_WORKERS = 3  # an account without its own limit (new accounts are created with it too)
@@ -132,8 +131,15 @@ class _Candidates:
     every task it yields: the queue only leaves out what `ok` (or `fits`) would reject.
     """
 
-    def __init__(self, store: Store, account: Mapping[str, Any], runner: str, now: datetime,
-                 body: Mapping[str, Any], capabilities: frozenset[str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        account: Mapping[str, Any],
+        runner: str,
+        now: datetime,
+        body: Mapping[str, Any],
+        capabilities: frozenset[str],
+    ) -> None:
         self.store, self.account, self.runner, self.now = store, account, runner, now
         self.skills = frozenset(str(s) for s in body.get("availableSkills") or [])
         self.capabilities = capabilities
@@ -146,8 +152,11 @@ class _Candidates:
             if task is not None and self.ok(task) and self.fits(task):
                 yield task
             return
-        lists = [entries for (caps, _preference), entries in self._buckets(workspaces)
-                 if caps is None or self.capabilities.issuperset(caps)]
+        lists = [
+            entries
+            for (caps, _preference), entries in self._buckets(workspaces)
+            if caps is None or self.capabilities.issuperset(caps)
+        ]
         for entry in heapq.merge(*lists):
             task = self.store.get("tasks", entry[2])
             if task is not None and self.ok(task) and self.fits(task):
@@ -203,8 +212,11 @@ class _Candidates:
         return self._dependencies_done(task)
 
     def _cooling(self, worker: Mapping[str, Any]) -> bool:
-        return (worker.get("runner") == self.runner and worker["status"] in ("error", "failed")
-                and self.now - parse_iso(str(worker["updatedAt"])) < RUNNER_COOLDOWN)
+        return (
+            worker.get("runner") == self.runner
+            and worker["status"] in ("error", "failed")
+            and self.now - parse_iso(str(worker["updatedAt"])) < RUNNER_COOLDOWN
+        )
 
     def _dependencies_done(self, task: Mapping[str, Any]) -> bool:
         if (task.get("context") or {}).get("bypassDepsGate"):
@@ -216,8 +228,16 @@ class _Candidates:
         return True
 
 
-def claim_tasks(store: Store, clock: Clock, ids: Ids, emit: Emit, view: Callable[[Record], dict[str, Any]],
-                *, account: Record, body: Mapping[str, Any]) -> dict[str, Any]:
+def claim_tasks(
+    store: Store,
+    clock: Clock,
+    ids: Ids,
+    emit: Emit,
+    view: Callable[[Record], dict[str, Any]],
+    *,
+    account: Record,
+    body: Mapping[str, Any],
+) -> dict[str, Any]:
     """Run the claim for the (stored) `account`; the caller holds the store transaction. Returns the body."""
     account_id = str(account["id"])
     if account.get("level") == "trigger":
@@ -233,19 +253,27 @@ def claim_tasks(store: Store, clock: Clock, ids: Ids, emit: Emit, view: Callable
     _check_limits(account, live)
     workspace_id = body.get("workspaceId")
     workspaces = claimable_workspaces(store, account, workspace_id)
-    if (account.get("authType") == "oauth" and workspace_id is None and not body.get("claimAcrossAccessible")
-            and len(workspaces) > 1):
-        raise BadRequest("workspaceId required for OAuth tokens with access to multiple workspaces",
-                         accessibleWorkspaces=len(workspaces),
-                         hint="Pass workspaceId, or claimAcrossAccessible: true to claim from any of them.")
+    if (
+        account.get("authType") == "oauth"
+        and workspace_id is None
+        and not body.get("claimAcrossAccessible")
+        and len(workspaces) > 1
+    ):
+        raise BadRequest(
+            "workspaceId required for OAuth tokens with access to multiple workspaces",
+            accessibleWorkspaces=len(workspaces),
+            hint="Pass workspaceId, or claimAcrossAccessible: true to claim from any of them.",
+        )
     max_workers = max_concurrent_workers(account)
     slots = min(max_tasks, max_workers - live)
     if account.get("authType") == "oauth" and account.get("maxConcurrentSessions") is not None:
         # each worker of an oauth account holds a session, so a claim cannot outgrow the session limit either
         slots = min(slots, int(account["maxConcurrentSessions"]) - int(account.get("activeSessions") or 0))
     if slots <= 0:
-        return {"workers": [], "diagnostics": {"reason": "no_slots", "activeWorkers": live,
-                                               "maxConcurrent": max_workers}}
+        return {
+            "workers": [],
+            "diagnostics": {"reason": "no_slots", "activeWorkers": live, "maxConcurrent": max_workers},
+        }
     if not workspaces:
         return {"workers": [], "diagnostics": {"reason": "no_workspaces"}}
 
@@ -256,32 +284,54 @@ def claim_tasks(store: Store, clock: Clock, ids: Ids, emit: Emit, view: Callable
         pending = candidates.mismatched(workspaces, body.get("taskId"))
         if pending == 0:
             return {"workers": [], "diagnostics": {"reason": "no_pending_tasks", "availableSlots": slots}}
-        return {"workers": [], "diagnostics": {"reason": "capability_mismatch", "pendingTasks": pending,
-                                               "matchedTasks": 0}}
+        return {
+            "workers": [],
+            "diagnostics": {"reason": "capability_mismatch", "pendingTasks": pending, "matchedTasks": 0},
+        }
 
     by_id = {str(ws["id"]): ws for ws in workspaces}
-    return {"workers": [_claim_one(store, clock, ids, emit, account, by_id[str(t["workspaceId"])], t, runner)
-                        for t in chosen]}
+    return {
+        "workers": [
+            _claim_one(store, clock, ids, emit, account, by_id[str(t["workspaceId"])], t, runner) for t in chosen
+        ]
+    }
 
 
-def _claim_one(store: Store, clock: Clock, ids: Ids, emit: Emit, account: Record, workspace: Record,
-               task: Record, runner: str) -> dict[str, Any]:
+def _claim_one(
+    store: Store, clock: Clock, ids: Ids, emit: Emit, account: Record, workspace: Record, task: Record, runner: str
+) -> dict[str, Any]:
     now = clock.now()
     stamp = to_iso(now)
-    task = move_task(store, task, "assigned", stamp, {
-        "claimedBy": account["id"],
-        "claimedAt": stamp,
-        "expiresAt": to_iso(now + timedelta(minutes=lease_minutes(task))),
-    })
+    task = move_task(
+        store,
+        task,
+        "assigned",
+        stamp,
+        {
+            "claimedBy": account["id"],
+            "claimedAt": stamp,
+            "expiresAt": to_iso(now + timedelta(minutes=lease_minutes(task))),
+        },
+    )
     branch = branch_name(task, workspace)
-    worker = store.insert("workers", new_worker(id=ids.uuid4(), account=account, task=task, runner=runner,
-                                                branch=branch, now=stamp))
+    worker = store.insert(
+        "workers", new_worker(id=ids.uuid4(), account=account, task=task, runner=runner, branch=branch, now=stamp)
+    )
     changes: dict[str, Any] = {"totalTasks": int(account.get("totalTasks") or 0) + 1}
     if account.get("authType") == "oauth":
         changes["activeSessions"] = int(account.get("activeSessions") or 0) + 1
     store.update("accounts", str(account["id"]), changes)
-    emit(workspace_channel(str(task["workspaceId"])), "task:claimed", {
-        "task": {"id": task["id"], "title": task["title"], "status": "assigned", "workspaceId": task["workspaceId"]},
-        "worker": {"id": worker["id"], "name": account["name"], "status": "idle"},
-    })
+    emit(
+        workspace_channel(str(task["workspaceId"])),
+        "task:claimed",
+        {
+            "task": {
+                "id": task["id"],
+                "title": task["title"],
+                "status": "assigned",
+                "workspaceId": task["workspaceId"],
+            },
+            "worker": {"id": worker["id"], "name": account["name"], "status": "idle"},
+        },
+    )
     return {"id": worker["id"], "taskId": task["id"], "branch": branch, "task": task_view(task, workspace)}

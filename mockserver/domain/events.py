@@ -22,6 +22,7 @@ def epoch_ms(moment: datetime) -> int:
     `timestamp`)."""
     return int(moment.timestamp() * 1000)
 
+
 __all__ = ("Event", "Outbox", "epoch_ms", "mission_channel", "task_channel", "worker_channel", "workspace_channel")
 
 

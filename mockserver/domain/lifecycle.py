@@ -158,17 +158,28 @@ def move_task(store: Store, task: Record, status: str, now: str, changes: Mappin
     return store.update("tasks", str(task["id"]), {**(changes or {}), "status": status, "updatedAt": now})
 
 
-def requeue_task(store: Store, task: Record, now: str, emit: Emit, *, event_task: dict[str, Any],
-                 changes: Mapping[str, Any] | None = None) -> Record:
+def requeue_task(
+    store: Store,
+    task: Record,
+    now: str,
+    emit: Emit,
+    *,
+    event_task: dict[str, Any],
+    changes: Mapping[str, Any] | None = None,
+) -> Record:
     """Back to `pending` with the claim released; runners hear `task:assigned` and claim again."""
     task = move_task(store, task, "pending", now, {**CLAIM_RELEASED, **(changes or {})})
-    emit(workspace_channel(str(task["workspaceId"])), "task:assigned",
-         {"task": {**event_task, "status": "pending"}, "targetLocalUiUrl": None})
+    emit(
+        workspace_channel(str(task["workspaceId"])),
+        "task:assigned",
+        {"task": {**event_task, "status": "pending"}, "targetLocalUiUrl": None},
+    )
     return task
 
 
-def set_worker_status(store: Store, worker: Record, status: str, now: str,
-                      changes: Mapping[str, Any] | None = None) -> Record:
+def set_worker_status(
+    store: Store, worker: Record, status: str, now: str, changes: Mapping[str, Any] | None = None
+) -> Record:
     """Write a worker status with its bookkeeping: completedAt and oauth session counts on entering/leaving
     a terminal status."""
     check_worker_transition(str(worker.get("status")), status)
@@ -193,8 +204,13 @@ def _adjust_sessions(store: Store, worker: Record, delta: int) -> None:
 
 def worker_event(worker: Mapping[str, Any], name: str, emit: Emit, extra: Mapping[str, Any] | None = None) -> None:
     """worker:progress|completed|failed on the worker's and the workspace's channels."""
-    payload = {"workerId": worker["id"], "taskId": worker.get("taskId"), "status": worker["status"],
-               "updatedAt": worker.get("updatedAt"), **(extra or {})}
+    payload = {
+        "workerId": worker["id"],
+        "taskId": worker.get("taskId"),
+        "status": worker["status"],
+        "updatedAt": worker.get("updatedAt"),
+        **(extra or {}),
+    }
     emit(worker_channel(str(worker["id"])), name, payload)
     emit(workspace_channel(str(worker["workspaceId"])), name, dict(payload))
 
@@ -205,8 +221,9 @@ def fail_worker(store: Store, worker: Record, now: str, emit: Emit, *, error: st
     return worker
 
 
-def expire_stale_workers(store: Store, now: datetime, emit: Emit, view: Callable[[Record], dict[str, Any]],
-                         *, account_id: str | None = None) -> int:
+def expire_stale_workers(
+    store: Store, now: datetime, emit: Emit, view: Callable[[Record], dict[str, Any]], *, account_id: str | None = None
+) -> int:
     """Fail live workers that stopped reporting (running/starting 15 min, idle 5 min, or any live worker of an
     account silent for 150 min) and requeue their tasks. `view` renders a task for `task:assigned`."""
     if account_id is not None:
@@ -214,8 +231,9 @@ def expire_stale_workers(store: Store, now: datetime, emit: Emit, view: Callable
         overdue = [store.get("workers", wid) for wid in store.overdue_workers(account_id, micros(now))]
         if not overdue:
             return 0
-        if not any(w is not None and str(w["status"]) in STALE_AFTER for w in overdue) and \
-                not _account_silent(store, account_id, now):
+        if not any(w is not None and str(w["status"]) in STALE_AFTER for w in overdue) and not _account_silent(
+            store, account_id, now
+        ):
             return 0  # only the heartbeat rule could fail these, and the account is not silent
         workers = store.find("workers", "liveAccount", account_id)
     else:

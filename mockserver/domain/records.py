@@ -145,7 +145,8 @@ def task_view(task: Mapping[str, Any], workspace: Mapping[str, Any] | None) -> d
     """The full task row plus its `workspace` (GET /tasks/{id}, claims)."""
     # one deep copy of the whole view (a msgspec round trip) instead of one per part
     return clone(  # type: ignore[no-any-return]
-        {**task, "workspace": public_workspace(workspace) if workspace is not None else None})
+        {**task, "workspace": public_workspace(workspace) if workspace is not None else None}
+    )
 
 
 def task_event_view(task: Mapping[str, Any], workspace: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -19,8 +19,10 @@ def to_iso(dt: datetime) -> str:
     """`2026-01-02T03:04:05.678Z`: the real server's JSON timestamps (UTC, milliseconds, `Z`)."""
     dt = dt.astimezone(UTC)
     # not strftime: its %Y does not pad years before 1000 on every platform
-    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-            f".{dt.microsecond // 1000:03d}Z")
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+        f".{dt.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_iso(text: str) -> datetime:

@@ -37,12 +37,31 @@ from mockserver.domain.store import Store
 
 __all__ = ("Buildd", "Settings")
 
-class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, WorkerControlOps, ArtifactOps,
-             RunnerSupportOps, WorkspaceConfigOps, ErrorTraceOps):
+
+class Buildd(
+    DeviceOps,
+    WorkspaceOps,
+    ScheduleOps,
+    TaskOps,
+    TaskActionOps,
+    WorkerControlOps,
+    ArtifactOps,
+    RunnerSupportOps,
+    WorkspaceConfigOps,
+    ErrorTraceOps,
+):
     """The facade over store, clock, ids and outbox; see the module docstring."""
 
-    def __init__(self, store: Store, clock: Clock | None = None, ids: Ids | None = None,
-                 outbox: Outbox | None = None, settings: Settings | None = None, *, spec: Spec | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock | None = None,
+        ids: Ids | None = None,
+        outbox: Outbox | None = None,
+        settings: Settings | None = None,
+        *,
+        spec: Spec | None = None,
+    ) -> None:
         super().__init__(store, clock or Clock(), ids or Ids(0), outbox or Outbox(), settings)
         self._spec = spec
         self._resources: ResourceEngine | None = None
@@ -59,8 +78,9 @@ class Buildd(DeviceOps, WorkspaceOps, ScheduleOps, TaskOps, TaskActionOps, Worke
             self._resources = ResourceEngine(self, self._spec or load_spec())
         return self._resources
 
-    def serve_resource(self, operation_id: str, principal: Principal, path: Mapping[str, str],
-                       query: Mapping[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+    def serve_resource(
+        self, operation_id: str, principal: Principal, path: Mapping[str, str], query: Mapping[str, str], body: Any
+    ) -> tuple[int, dict[str, Any]]:
         """One `x-resource` operation: `(status, body)` or a `DomainError`."""
         return self.resources.handle(operation_id, principal, path, query, body)
 

@@ -151,7 +151,9 @@ class Store:
     def dump(self) -> dict[str, Any]:
         """The current state in the world format (credentials carry only hashes)."""
         with self.lock:
-            world: dict[str, Any] = clone({"meta": self.meta, **{t: list(rows.values()) for t, rows in self._tables.items()}})
+            world: dict[str, Any] = clone(
+                {"meta": self.meta, **{t: list(rows.values()) for t, rows in self._tables.items()}}
+            )
             return world
 
     def close(self) -> None:

@@ -61,8 +61,12 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
         return spec.text
 
     existing = ExistingPaths(spec)
-    route_handlers: list[BaseRouteHandler] = [openapi_yaml, *docs_handlers(spec), *realtime,
-                                              *_spec_routes(spec, ctx, handlers, served_elsewhere)]
+    route_handlers: list[BaseRouteHandler] = [
+        openapi_yaml,
+        *docs_handlers(spec),
+        *realtime,
+        *_spec_routes(spec, ctx, handlers, served_elsewhere),
+    ]
     if settings.control_api:
         route_handlers += console_handlers(spec)
     app = Litestar(
@@ -81,7 +85,9 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
     return app
 
 
-def _spec_routes(spec: Spec, ctx: MockContext, handlers: Mapping[str, Handler], skip: set[str]) -> list[BaseRouteHandler]:
+def _spec_routes(
+    spec: Spec, ctx: MockContext, handlers: Mapping[str, Handler], skip: set[str]
+) -> list[BaseRouteHandler]:
     by_path: dict[str, dict[str, Plan]] = {}
     missing: list[str] = []
     for op in spec.operations.values():

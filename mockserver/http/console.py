@@ -32,9 +32,11 @@ def console_page(spec: Spec, scenarios: list[str]) -> str:
     """The console's HTML: the template with the scenario options and the event names filled in."""
     events = sorted((spec.raw.get("x-events") or {}).keys())
     options = "".join(f'<option value="{html.escape(s)}">{html.escape(s)}</option>' for s in scenarios)
-    return (_read("console.html")
-            .replace("{{scenario_options}}", options)
-            .replace("{{event_names}}", html.escape(json.dumps(events), quote=True)))
+    return (
+        _read("console.html")
+        .replace("{{scenario_options}}", options)
+        .replace("{{event_names}}", html.escape(json.dumps(events), quote=True))
+    )
 
 
 def console_handlers(spec: Spec) -> list[BaseRouteHandler]:

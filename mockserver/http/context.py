@@ -47,7 +47,9 @@ class MockContext:
         self.event_rules = EventRules(spec) if settings.strict else None
         self.offset_seconds = 0.0  # what POST /__mock/clock added since the last anchoring
         self.scenario = settings.scenario
-        self.world: dict[str, Any] = dict(world) if world is not None else load_scenario(settings.scenario, settings.seed)
+        self.world: dict[str, Any] = (
+            dict(world) if world is not None else load_scenario(settings.scenario, settings.seed)
+        )
         self._anchor_clock()
         self.api = Buildd(
             Store(self.world, state_file=settings.state_file),

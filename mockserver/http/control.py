@@ -93,13 +93,24 @@ def fixture_keys(ctx: MockContext) -> dict[str, Any]:
             account = store.get("accounts", cred.get("accountId"))
             if not key or account is None or store.get("credentials", hash_key(key)) is None:
                 continue  # regenerated, deleted, or never documented
-            accounts.append({
-                "accountId": account["id"], "name": account["name"], "teamId": account["teamId"],
-                "type": account["type"], "level": account["level"], "authType": account["authType"], "key": key,
-            })
+            accounts.append(
+                {
+                    "accountId": account["id"],
+                    "name": account["name"],
+                    "teamId": account["teamId"],
+                    "type": account["type"],
+                    "level": account["level"],
+                    "authType": account["authType"],
+                    "key": key,
+                }
+            )
         users = [
-            {"userId": user["id"], "email": user["email"], "name": user["name"],
-             "teamIds": [m["teamId"] for m in store.find("memberships", "user", str(user["id"]))]}
+            {
+                "userId": user["id"],
+                "email": user["email"],
+                "name": user["name"],
+                "teamIds": [m["teamId"] for m in store.find("memberships", "user", str(user["id"]))],
+            }
             for user in store.rows("users")
         ]
     return {"scenario": ctx.scenario, "accounts": accounts, "users": users}

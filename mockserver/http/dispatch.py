@@ -40,6 +40,7 @@ __all__ = ("Plan",)
 
 log = logging.getLogger("mockserver.strict")
 
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one operation needs at request time, compiled from the spec at startup."""

@@ -50,8 +50,10 @@ def events_markdown(spec: Spec) -> str:
     lines = [
         "## Realtime events",
         "",
-        ("Published on Pusher channels (and the mock's `/__mock/events/stream` SSE) when state changes. "
-         "Payload schemas are under *Schemas* below."),
+        (
+            "Published on Pusher channels (and the mock's `/__mock/events/stream` SSE) when state changes. "
+            "Payload schemas are under *Schemas* below."
+        ),
         "",
         "| event | channels | payload | triggered by | description |",
         "|---|---|---|---|---|",

@@ -34,8 +34,9 @@ class ExistingPaths:
                 continue
             slots = {p["name"]: _slot(spec.deref(p.get("schema")) or {}) for p in op.path_params()}
             parts = _PARAM.split(op.path)
-            regex = "".join(re.escape(part) if i % 2 == 0 else f"({slots.get(part, _ANY_SEGMENT)})"
-                            for i, part in enumerate(parts))
+            regex = "".join(
+                re.escape(part) if i % 2 == 0 else f"({slots.get(part, _ANY_SEGMENT)})" for i, part in enumerate(parts)
+            )
             patterns[op.path] = re.compile(regex)
         self._spec_paths = frozenset(patterns)
         self._patterns = tuple(patterns.values())
@@ -43,9 +44,15 @@ class ExistingPaths:
     def add_routes(self, paths: Iterable[str]) -> None:
         """Routes of the app that are not spec paths (the spec file, realtime, control): any segment in a slot."""
         extra = [_PARAM.sub(r"{\1}", p) for p in paths]
-        self._patterns += tuple(re.compile("".join(re.escape(part) if i % 2 == 0 else f"({_ANY_SEGMENT})"
-                                                   for i, part in enumerate(_PARAM.split(p))))
-                                for p in dict.fromkeys(extra) if p not in self._spec_paths)
+        self._patterns += tuple(
+            re.compile(
+                "".join(
+                    re.escape(part) if i % 2 == 0 else f"({_ANY_SEGMENT})" for i, part in enumerate(_PARAM.split(p))
+                )
+            )
+            for p in dict.fromkeys(extra)
+            if p not in self._spec_paths
+        )
 
     def exists(self, path: str) -> bool:
         return any(p.fullmatch(path) for p in self._patterns)

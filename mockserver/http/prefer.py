@@ -118,8 +118,10 @@ class Preferences:
                 return Forced(found[0], found[1], f"example={name}")
             where = f" under {status}" if status is not None else ""
             known = ", ".join(sorted(n for n, (s, _) in self.by_example.items() if status is None or s == status))
-            return Refused(f"Prefer: example={name} cannot be applied: {self.operation_id} has no example "
-                           f"{name!r}{where} (examples: {known or 'none'})")
+            return Refused(
+                f"Prefer: example={name} cannot be applied: {self.operation_id} has no example "
+                f"{name!r}{where} (examples: {known or 'none'})"
+            )
         assert status is not None
         if status in self.by_code:
             return Forced(status, self.by_code[status], f"code={status}")
@@ -131,8 +133,9 @@ class Preferences:
         return f"{self.operation_id} documents {', '.join(map(str, self.documented)) or 'no status'}"
 
 
-def _candidates(spec: Spec, media: Mapping[str, Any], named: Mapping[str, Any], status: int, op: Operation,
-                *, shared: bool = False) -> list[Any]:
+def _candidates(
+    spec: Spec, media: Mapping[str, Any], named: Mapping[str, Any], status: int, op: Operation, *, shared: bool = False
+) -> list[Any]:
     out: list[Any] = list(named.values())
     examples: list[Any] = []
     if "example" in media:
@@ -149,6 +152,11 @@ def _candidates(spec: Spec, media: Mapping[str, Any], named: Mapping[str, Any], 
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if status == 429:
         out.append({"error": reason, "limit": 1, "current": 1})
-    out += [{"error": reason}, *examples, {"error": "Unauthorized"}, {"error": "Resource not found"},
-            {"error": "authorization_pending"}]
+    out += [
+        {"error": reason},
+        *examples,
+        {"error": "Unauthorized"},
+        {"error": "Resource not found"},
+        {"error": "authorization_pending"},
+    ]
     return out

@@ -97,22 +97,26 @@ class Front:
             await self.app(scope, receive, recording_send)
         finally:
             state = scope.get("state") or {}
-            self.log.record({
-                "timestamp": timestamp,
-                "method": scope["method"],
-                "path": scope["path"],
-                "query": mask(scope.get("query_string", b"").decode("latin-1")),
-                "status": status,
-                "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                "operationId": state.get(STATE_OPERATION),
-                "accountId": state.get(STATE_ACCOUNT),
-            })
+            self.log.record(
+                {
+                    "timestamp": timestamp,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": mask(scope.get("query_string", b"").decode("latin-1")),
+                    "status": status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                    "operationId": state.get(STATE_OPERATION),
+                    "accountId": state.get(STATE_ACCOUNT),
+                }
+            )
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -170,8 +170,11 @@ async def get_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> O
     return Outcome(f"**Task:** {task.get('title')} ({task.get('id')})\n**Status:** {task.get('status')}", task)
 
 
-@action("create_task", "trigger", "Create a task. Params: title, description?, priority?, workspaceId?, and the "
-        "other createTask fields")
+@action(
+    "create_task",
+    "trigger",
+    "Create a task. Params: title, description?, priority?, workspaceId?, and the other createTask fields",
+)
 async def create_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     _require(params, "title")
     body = {k: v for k, v in params.items() if v is not None}
@@ -181,8 +184,11 @@ async def create_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -
     return Outcome(f"Task created: {task.get('title')} (id: {task.get('id')})", task)
 
 
-@action("update_task", "worker", "Update a task. Params: taskId, title?, description?, priority?, project?, status?, "
-        "maxLoops?")
+@action(
+    "update_task",
+    "worker",
+    "Update a task. Params: taskId, title?, description?, priority?, project?, status?, maxLoops?",
+)
 async def update_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     _require(params, "taskId")
     fields = _pick(params, "title", "description", "priority", "project", "status", "maxLoops")
@@ -208,8 +214,9 @@ async def get_task_messages(api: Api, params: Mapping[str, Any], ctx: ActionCont
 # -- the worker's own flow -------------------------------------------------------------------------------------
 
 
-@action("claim_task", "worker", "Claim the highest-priority pending task (auto-assigned). Params: maxTasks?, "
-        "workspaceId?")
+@action(
+    "claim_task", "worker", "Claim the highest-priority pending task (auto-assigned). Params: maxTasks?, workspaceId?"
+)
 async def claim_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     body: dict[str, Any] = {"maxTasks": params.get("maxTasks") or 1, "runner": "mcp"}
     if ws := _workspace_id(params, ctx):
@@ -222,12 +229,17 @@ async def claim_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) ->
         f"**Worker ID:** {w.get('id')}\n**Task:** {(w.get('task') or {}).get('title')}\n**Branch:** {w.get('branch')}"
         for w in workers
     )
-    return Outcome(f"Claimed {len(workers)} task(s):\n\n{claimed}\n\nUse the worker ID to report progress and "
-                   "completion.", data)
+    return Outcome(
+        f"Claimed {len(workers)} task(s):\n\n{claimed}\n\nUse the worker ID to report progress and completion.", data
+    )
 
 
-@action("update_progress", "worker", "Report progress. Params: progress (0-100), message?, plan?, workerId?, "
-        "inputTokens?, outputTokens?, lastCommitSha?, commitCount?, filesChanged?, linesAdded?, linesRemoved?")
+@action(
+    "update_progress",
+    "worker",
+    "Report progress. Params: progress (0-100), message?, plan?, workerId?, "
+    "inputTokens?, outputTokens?, lastCommitSha?, commitCount?, filesChanged?, linesAdded?, linesRemoved?",
+)
 async def update_progress(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     worker = _worker_id(params, ctx)
     progress = params.get("progress") or 0
@@ -242,14 +254,25 @@ async def update_progress(api: Api, params: Mapping[str, Any], ctx: ActionContex
         body["appendMilestones"] = milestones
     if params.get("message"):
         body["currentAction"] = params["message"]
-    body.update(_pick(params, "inputTokens", "outputTokens", "lastCommitSha", "commitCount", "filesChanged",
-                      "linesAdded", "linesRemoved"))
+    body.update(
+        _pick(
+            params,
+            "inputTokens",
+            "outputTokens",
+            "lastCommitSha",
+            "commitCount",
+            "filesChanged",
+            "linesAdded",
+            "linesRemoved",
+        )
+    )
     try:
         data = await api("PATCH", f"/api/workers/{worker}", body=body)
     except ApiError as exc:
         if exc.status == 409:  # the real tool's abort notice for a terminated worker
-            raise ApiError(409, {"error": "ABORT: Your worker has been terminated. STOP working on this task.",
-                                 "cause": exc.body}) from exc
+            raise ApiError(
+                409, {"error": "ABORT: Your worker has been terminated. STOP working on this task.", "cause": exc.body}
+            ) from exc
         raise
     text = f"Progress updated: {progress}%" + (f" - {params['message']}" if params.get("message") else "")
     if isinstance(data, dict) and data.get("instructions"):
@@ -257,8 +280,11 @@ async def update_progress(api: Api, params: Mapping[str, Any], ctx: ActionContex
     return Outcome(text, data)
 
 
-@action("complete_task", "worker", "Finish the task. Params: summary?, error? (marks it failed), workerId?, "
-        "structuredOutput?, nextSuggestion?")
+@action(
+    "complete_task",
+    "worker",
+    "Finish the task. Params: summary?, error? (marks it failed), workerId?, structuredOutput?, nextSuggestion?",
+)
 async def complete_task(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     worker = _worker_id(params, ctx)
     if params.get("error"):
@@ -270,8 +296,11 @@ async def complete_task(api: Api, params: Mapping[str, Any], ctx: ActionContext)
     return Outcome(f"Task completed successfully!{summary}", data)
 
 
-@action("emit_event", "trigger", "Append a custom milestone to the worker's timeline. Params: type, label, metadata?, "
-        "workerId?")
+@action(
+    "emit_event",
+    "trigger",
+    "Append a custom milestone to the worker's timeline. Params: type, label, metadata?, workerId?",
+)
 async def emit_event(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     worker = _worker_id(params, ctx)
     _require(params, "type", "label")
@@ -289,15 +318,19 @@ async def query_events(api: Api, params: Mapping[str, Any], ctx: ActionContext) 
     events = [m for m in data.get("milestones") or [] if not params.get("type") or m.get("type") == params["type"]]
     if not events:
         return Outcome("No events found" + (f' of type "{params["type"]}"' if params.get("type") else "") + ".", events)
-    return Outcome(f"{len(events)} event(s):\n\n" + "\n".join(f"- [{m.get('type')}] {m.get('label')}" for m in events),
-                   events)
+    return Outcome(
+        f"{len(events)} event(s):\n\n" + "\n".join(f"- [{m.get('type')}] {m.get('label')}" for m in events), events
+    )
 
 
 NOTE_TYPES = ("question", "decision", "update", "blocker", "learning")
 
 
-@action("post_note", "worker", f"Post a note on the worker's task. Params: type ({'|'.join(NOTE_TYPES)}), title, "
-        "body?, defaultChoice?, workerId?")
+@action(
+    "post_note",
+    "worker",
+    f"Post a note on the worker's task. Params: type ({'|'.join(NOTE_TYPES)}), title, body?, defaultChoice?, workerId?",
+)
 async def post_note(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     _require(params, "type", "title")
     worker = _worker_id(params, ctx)
@@ -305,8 +338,14 @@ async def post_note(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> 
     task_id = worker_data.get("taskId") or (worker_data.get("task") or {}).get("id")
     if not task_id:
         raise ActionInputError("Could not resolve a task or mission from the current worker")
-    body: dict[str, Any] = {"type": params["type"], "title": params["title"], "authorType": "agent", "taskId": task_id,
-                            "workerId": worker, "status": "open" if params["type"] == "question" else "answered"}
+    body: dict[str, Any] = {
+        "type": params["type"],
+        "title": params["title"],
+        "authorType": "agent",
+        "taskId": task_id,
+        "workerId": worker,
+        "status": "open" if params["type"] == "question" else "answered",
+    }
     if params.get("body"):
         body["bodyText"] = params["body"]
     if params.get("defaultChoice"):
@@ -318,8 +357,12 @@ async def post_note(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> 
 # -- artifacts -------------------------------------------------------------------------------------------------
 
 
-@action("create_artifact", "trigger", "Attach a deliverable to the worker's task (same key upserts). Params: type, "
-        "title, content?, url?, metadata?, key?, workerId?")
+@action(
+    "create_artifact",
+    "trigger",
+    "Attach a deliverable to the worker's task (same key upserts). Params: type, "
+    "title, content?, url?, metadata?, key?, workerId?",
+)
 async def create_artifact(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     _require(params, "type", "title")
     worker = _worker_id(params, ctx)
@@ -366,12 +409,23 @@ async def list_schedules(api: Api, params: Mapping[str, Any], ctx: ActionContext
     return Outcome(f"{len(schedules)} schedule(s)" + (":\n\n" + "\n".join(lines) if lines else "."), data)
 
 
-_SCHEDULE_FIELDS = ("name", "cronExpression", "timezone", "taskTemplate", "enabled", "maxConcurrentFromSchedule",
-                    "pauseAfterFailures", "trigger")
+_SCHEDULE_FIELDS = (
+    "name",
+    "cronExpression",
+    "timezone",
+    "taskTemplate",
+    "enabled",
+    "maxConcurrentFromSchedule",
+    "pauseAfterFailures",
+    "trigger",
+)
 
 
-@action("create_schedule", "admin", "Create a schedule. Params: name, cronExpression, taskTemplate, timezone?, "
-        "enabled?, workspaceId?")
+@action(
+    "create_schedule",
+    "admin",
+    "Create a schedule. Params: name, cronExpression, taskTemplate, timezone?, enabled?, workspaceId?",
+)
 async def create_schedule(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     ws = _schedule_workspace(params, ctx)
     data = await api("POST", f"/api/workspaces/{ws}/schedules", body=_pick(params, *_SCHEDULE_FIELDS))
@@ -383,8 +437,9 @@ async def create_schedule(api: Api, params: Mapping[str, Any], ctx: ActionContex
 async def update_schedule(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
     ws = _schedule_workspace(params, ctx)
     _require(params, "scheduleId")
-    data = await api("PATCH", f"/api/workspaces/{ws}/schedules/{params['scheduleId']}",
-                     body=_pick(params, *_SCHEDULE_FIELDS))
+    data = await api(
+        "PATCH", f"/api/workspaces/{ws}/schedules/{params['scheduleId']}", body=_pick(params, *_SCHEDULE_FIELDS)
+    )
     return Outcome(f"Schedule updated: {params['scheduleId']}", data)
 
 

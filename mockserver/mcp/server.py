@@ -63,8 +63,16 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         if action is None or name not in names:
             # a known action above the key's level answers as the real route does for admin-gated ones
             if action is not None:
-                return _error(json.dumps({"error": "forbidden", "reason": f"action '{name}' requires {action.level} "
-                                          "token level", "tokenLevel": ctx.level, "requiredLevel": action.level}))
+                return _error(
+                    json.dumps(
+                        {
+                            "error": "forbidden",
+                            "reason": f"action '{name}' requires {action.level} token level",
+                            "tokenLevel": ctx.level,
+                            "requiredLevel": action.level,
+                        }
+                    )
+                )
             return _error(f"Error: Unknown action: {name}")
         action_params = args.get("params") or {}
         if not isinstance(action_params, dict):
@@ -76,26 +84,34 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         except ActionInputError as exc:
             return _error(f"Error: {exc}")
         structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
-        return types.CallToolResult(content=[types.TextContent(type="text", text=outcome.text)],
-                                    structured_content=structured)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=outcome.text)], structured_content=structured
+        )
 
     async def list_resources(_: Context, __: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
         return types.ListResourcesResult(
-            resources=[types.Resource(uri=uri, name=name, description=desc, mime_type="text/plain")
-                       for uri, name, desc in RESOURCES]
+            resources=[
+                types.Resource(uri=uri, name=name, description=desc, mime_type="text/plain")
+                for uri, name, desc in RESOURCES
+            ]
         )
 
     async def read_resource(_: Context, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
         if uri == "buildd://tasks/pending":
             data = await api("GET", "/api/tasks")
-            pending = sorted((t for t in data.get("tasks") or [] if t.get("status") == "pending"),
-                             key=lambda t: -(t.get("priority") or 0))
-            text = "\n\n".join(
-                f"[P{t.get('priority')}] {t.get('title')} ({t.get('id')})\n  "
-                f"{(t.get('description') or 'No description')[:150]}"
-                for t in pending
-            ) or "No pending tasks."
+            pending = sorted(
+                (t for t in data.get("tasks") or [] if t.get("status") == "pending"),
+                key=lambda t: -(t.get("priority") or 0),
+            )
+            text = (
+                "\n\n".join(
+                    f"[P{t.get('priority')}] {t.get('title')} ({t.get('id')})\n  "
+                    f"{(t.get('description') or 'No description')[:150]}"
+                    for t in pending
+                )
+                or "No pending tasks."
+            )
         elif uri == "buildd://workspace/memory":
             text = MEMORY_NOT_CONFIGURED
         elif uri == "buildd://workspace/skills":

@@ -82,8 +82,9 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
             level=principal.level or "worker", workspace_id=query.get("workspace"), worker_id=query.get("worker")
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=scope["app"]), base_url=INTERNAL_BASE) as http:
-            manager = StreamableHTTPSessionManager(build_server(_rest(http, str(authorization)), caller),
-                                                   json_response=True, stateless=True)
+            manager = StreamableHTTPSessionManager(
+                build_server(_rest(http, str(authorization)), caller), json_response=True, stateless=True
+            )
             async with manager.run():
                 await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, _note_errors(send))
 
@@ -93,7 +94,10 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
 def _rest(http: httpx.AsyncClient, authorization: str) -> Any:
     async def call(method: str, path: str, *, query: Mapping[str, str] | None = None, body: Any = None) -> Any:
         response = await http.request(
-            method, path, params=dict(query or {}), headers={"authorization": authorization},
+            method,
+            path,
+            params=dict(query or {}),
+            headers={"authorization": authorization},
             **({"json": body} if body is not None else {}),
         )
         try:
@@ -133,7 +137,8 @@ def _note_errors(send: Send) -> Send:
         error = envelope.get("error") if isinstance(envelope, dict) else None
         body: dict[str, Any] = (
             {"error": str(error.get("message") or "Bad request"), "code": error.get("code")}
-            if isinstance(error, dict) else {"error": raw.decode("utf-8", "replace") or "Bad request"}
+            if isinstance(error, dict)
+            else {"error": raw.decode("utf-8", "replace") or "Bad request"}
         )
         payload = json.dumps(body).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]

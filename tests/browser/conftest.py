@@ -19,9 +19,17 @@ if TYPE_CHECKING:
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 CHROMIUM = os.environ.get("BUILDD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,8 +59,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     new_page = context.new_page()
     errors: list[str] = []
-    new_page.on("console",
-                lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    new_page.on(
+        "console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+    )
     new_page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     new_page.errors = errors  # type: ignore[attr-defined]
     try:

@@ -27,7 +27,7 @@ def test_docs_lists_every_operation_and_the_realtime_events(page: Any, mock_url:
     assert documented - {s.strip() for s in shown} == set()
     description = page.locator(".information-container").inner_text()
     assert "Realtime events" in description
-    for name in (load_spec().raw.get("x-events") or {}):
+    for name in load_spec().raw.get("x-events") or {}:
         assert name in description
     page.wait_for_function("document.getElementById('docs-auth').textContent.includes('fixture key')", timeout=10_000)
     screenshot(page, "docs")
@@ -57,8 +57,12 @@ def test_console_shows_a_task_created_over_rest_within_a_second(page: Any, mock_
     page.wait_for_selector("#accounts tr", timeout=10_000)
     key = _keys(mock_url)["acme-admin"]
     title = "made over REST for the console"
-    created = httpx.post(f"{mock_url}/api/tasks", json={"title": title, "workspaceId": _workspace(mock_url, key)},
-                         headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    created = httpx.post(
+        f"{mock_url}/api/tasks",
+        json={"title": title, "workspaceId": _workspace(mock_url, key)},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
     assert created.status_code == 200
     # the issue's promise: on screen within a second of the answer (the SSE event triggers the refresh)
     page.locator("#tasks tr", has_text=title).wait_for(timeout=1_000)
@@ -78,11 +82,19 @@ def test_console_clock_advance_expires_a_claim(page: Any, mock_url: str) -> None
     keys = _keys(mock_url)
     auth = {"Authorization": f"Bearer {keys['acme-admin']}"}
     workspace = _workspace(mock_url, keys["acme-admin"])
-    task = httpx.post(f"{mock_url}/api/tasks", json={"title": "claimed, then left", "workspaceId": workspace},
-                      headers=auth, timeout=10).json()
+    task = httpx.post(
+        f"{mock_url}/api/tasks",
+        json={"title": "claimed, then left", "workspaceId": workspace},
+        headers=auth,
+        timeout=10,
+    ).json()
     task_id = (task.get("task") or task)["id"]
-    claim = httpx.post(f"{mock_url}/api/workers/claim", json={"runner": "r1", "workspaceId": workspace,
-                                                                "taskId": task_id}, headers=auth, timeout=10)
+    claim = httpx.post(
+        f"{mock_url}/api/workers/claim",
+        json={"runner": "r1", "workspaceId": workspace, "taskId": task_id},
+        headers=auth,
+        timeout=10,
+    )
     assert claim.status_code == 200 and claim.json()["workers"]
     page.goto(f"{mock_url}/__mock/console")
     row = page.locator(f'#tasks tr[data-id="{task_id}"]')
@@ -92,6 +104,8 @@ def test_console_clock_advance_expires_a_claim(page: Any, mock_url: str) -> None
     page.click("#clock-advance")
     page.wait_for_function(
         f"""(() => {{ const r = document.querySelector('#tasks tr[data-id="{task_id}"]');
-                     return r && r.children[1].textContent === 'pending'; }})()""", timeout=10_000)
+                     return r && r.children[1].textContent === 'pending'; }})()""",
+        timeout=10_000,
+    )
     assert httpx.get(f"{mock_url}/api/tasks/{task_id}", headers=auth, timeout=10).json()["status"] == "pending"
     assert page.errors == []  # type: ignore[attr-defined]

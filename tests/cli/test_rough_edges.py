@@ -50,8 +50,14 @@ def test_fixtures_keys_into_a_closed_pipe_exits_cleanly(args: list[str]) -> None
     os.close(read_end)
     script = "import sys; from cli import main; sys.argv = ['buildd-api', *sys.argv[1:]]; main()"
     try:
-        proc = subprocess.run([sys.executable, "-c", script, *args], check=False, stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            check=False,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(write_end)
     assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -39,8 +39,7 @@ EXPECTED: Mapping[str, frozenset[int]] = {
     "create": frozenset({200}),
     "read": frozenset({200}),
 }
-DEFAULT_WORKERS = ("acme-admin", "acme-ci", "acme-laptop", "acme-actions", "globex-admin", "globex-ci",
-                   "globex-laptop")
+DEFAULT_WORKERS = ("acme-admin", "acme-ci", "acme-laptop", "acme-actions", "globex-admin", "globex-ci", "globex-laptop")
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,10 @@ class LoadResult:
             "p50_ms": pct(every, 0.50),
             "p99_ms": pct(every, 0.99),
             "by_op": {f"{op} {status}": n for (op, status), n in sorted(self.statuses.items())},
-            "latency_ms_by_op": {op: {"p50": pct(v, 0.50), "p99": pct(v, 0.99), "max": pct(v, 1.0)}
-                                 for op, v in sorted(self.latencies.items())},
+            "latency_ms_by_op": {
+                op: {"p50": pct(v, 0.50), "p99": pct(v, 0.99), "max": pct(v, 1.0)}
+                for op, v in sorted(self.latencies.items())
+            },
             "claimed_workers": len(self.claims),
             "created_tasks": len(self.created),
             "patched_workers": len(self.acked_patch),
@@ -109,25 +110,37 @@ def _lifecycle(rng: random.Random, fail_share: float) -> list[dict[str, Any]]:
     """running (10) -> progress (60) -> completed (100, with a PR so any outputRequirement is met) | failed."""
     steps: list[dict[str, Any]] = [
         {"status": "running", "progress": 10, "currentAction": "cloning"},
-        {"progress": 60, "currentAction": "testing", "appendMilestones": [
-            {"label": "tests pass", "timestamp": "2026-01-15T09:00:30.000Z"}]},
+        {
+            "progress": 60,
+            "currentAction": "testing",
+            "appendMilestones": [{"label": "tests pass", "timestamp": "2026-01-15T09:00:30.000Z"}],
+        },
     ]
     if rng.random() < fail_share:
         steps.append({"status": "failed", "progress": 60, "error": "hardening: simulated failure"})
     else:
-        steps.append({"status": "completed", "progress": 100, "summary": "done",
-                      "prUrl": "https://github.com/example/repo/pull/1", "prNumber": 1})
+        steps.append(
+            {
+                "status": "completed",
+                "progress": 100,
+                "summary": "done",
+                "prUrl": "https://github.com/example/repo/pull/1",
+                "prNumber": 1,
+            }
+        )
     return steps
 
 
-async def run_load(base_url: str, keys: Mapping[str, str], creator_workspaces: Mapping[str, str],
-                   config: LoadConfig) -> LoadResult:
+async def run_load(
+    base_url: str, keys: Mapping[str, str], creator_workspaces: Mapping[str, str], config: LoadConfig
+) -> LoadResult:
     """Drive the load; `creator_workspaces` maps each creator account name to the workspace it creates in."""
     result = LoadResult()
     known_tasks: dict[str, list[str]] = defaultdict(list)  # creator -> tasks it created (it may read them)
 
-    async def call(http: httpx.AsyncClient, op: str, method: str, url: str, auth: Mapping[str, str],
-                   body: Any = None) -> httpx.Response | None:
+    async def call(
+        http: httpx.AsyncClient, op: str, method: str, url: str, auth: Mapping[str, str], body: Any = None
+    ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             response = await http.request(method, url, json=body, headers=auth)
@@ -158,8 +171,9 @@ async def run_load(base_url: str, keys: Mapping[str, str], creator_workspaces: M
                 if held and roll < 0.65:  # drive the oldest claimed worker one step
                     current = held[0]
                     body = current.plan.pop(0)
-                    response = await call(http, "patch", "PATCH", f"/api/workers/{current.worker_id}", worker_auth,
-                                          body)
+                    response = await call(
+                        http, "patch", "PATCH", f"/api/workers/{current.worker_id}", worker_auth, body
+                    )
                     if response is not None and response.status_code == 200:
                         previous = result.acked_patch.get(current.worker_id, {})
                         result.acked_patch[current.worker_id] = {**previous, **body}
@@ -173,8 +187,11 @@ async def run_load(base_url: str, keys: Mapping[str, str], creator_workspaces: M
                             result.claims.append((account, worker["id"], worker["taskId"]))
                             held.append(Held(worker["id"], worker["taskId"], _lifecycle(rng, config.fail_share)))
                 elif roll < 0.90:
-                    body = {"title": f"hardening load {index}-{rng.randrange(10**6)}",
-                            "workspaceId": creator_workspaces[creator], "priority": rng.randint(-5, 50)}
+                    body = {
+                        "title": f"hardening load {index}-{rng.randrange(10**6)}",
+                        "workspaceId": creator_workspaces[creator],
+                        "priority": rng.randint(-5, 50),
+                    }
                     response = await call(http, "create", "POST", "/api/tasks", creator_auth, body)
                     if response is not None and response.status_code == 200:
                         result.created.append(response.json()["id"])
@@ -199,6 +216,7 @@ async def run_load(base_url: str, keys: Mapping[str, str], creator_workspaces: M
 
 # -- verdict --------------------------------------------------------------------------------------------------------
 
+
 def invariant_problems(state: Mapping[str, Any]) -> list[str]:
     """What is wrong with one state on its own: claims without exactly one live worker of the claimer, accounts
     over their live-worker limit."""
@@ -214,18 +232,22 @@ def invariant_problems(state: Mapping[str, Any]) -> list[str]:
             live = live_by_task.get(str(task["id"]), [])
             owners = {str(w["accountId"]) for w in live}
             if len(live) != 1 or owners != {str(task.get("claimedBy"))}:
-                problems.append(f"task {task['id']} ({task['status']}, claimedBy {task.get('claimedBy')}) has "
-                                f"{len(live)} live worker(s) of {sorted(owners)}")
+                problems.append(
+                    f"task {task['id']} ({task['status']}, claimedBy {task.get('claimedBy')}) has "
+                    f"{len(live)} live worker(s) of {sorted(owners)}"
+                )
     for account in state["accounts"]:
         limit = int(account.get("maxConcurrentWorkers") or 3)
         if live_by_account[str(account["id"])] > limit:
-            problems.append(f"account {account['name']} has {live_by_account[str(account['id'])]} live workers "
-                            f"(max {limit})")
+            problems.append(
+                f"account {account['name']} has {live_by_account[str(account['id'])]} live workers (max {limit})"
+            )
     return problems
 
 
-def check_consistency(before: Mapping[str, Any], after: Mapping[str, Any], result: LoadResult,
-                      account_ids: Mapping[str, str]) -> list[str]:
+def check_consistency(
+    before: Mapping[str, Any], after: Mapping[str, Any], result: LoadResult, account_ids: Mapping[str, str]
+) -> list[str]:
     problems: list[str] = []
     problems += [f"5xx: {e}" for e in result.server_errors[:20]]
     problems += [f"unexpected answer: {e}" for e in result.unexpected[:20]]
@@ -244,8 +266,10 @@ def check_consistency(before: Mapping[str, Any], after: Mapping[str, Any], resul
             problems.append(f"claimed worker {worker_id} / task {task_id} missing from the state")
             continue
         if worker["accountId"] != account_ids[account] or worker["taskId"] != task_id:
-            problems.append(f"worker {worker_id} belongs to {worker['accountId']}/{worker['taskId']}, "
-                            f"claimed by {account} for {task_id}")
+            problems.append(
+                f"worker {worker_id} belongs to {worker['accountId']}/{worker['taskId']}, "
+                f"claimed by {account} for {task_id}"
+            )
         if task.get("claimedBy") != account_ids[account]:
             problems.append(f"task {task_id} claimedBy {task.get('claimedBy')}, but {account} claimed it")
         acked = result.acked_patch.get(worker_id)
@@ -253,17 +277,23 @@ def check_consistency(before: Mapping[str, Any], after: Mapping[str, Any], resul
             expected_status, expected_task = "idle", {"assigned"}
         else:
             expected_status = acked.get("status", "running")
-            expected_task = {"running": {"in_progress"}, "completed": {"completed", "review"},
-                             "failed": {"failed"}}[expected_status]
+            expected_task = {"running": {"in_progress"}, "completed": {"completed", "review"}, "failed": {"failed"}}[
+                expected_status
+            ]
         if worker["status"] != expected_status:
-            problems.append(f"lost update: worker {worker_id} is {worker['status']}, last acknowledged "
-                            f"{expected_status}")
+            problems.append(
+                f"lost update: worker {worker_id} is {worker['status']}, last acknowledged {expected_status}"
+            )
         if acked is not None and worker.get("progress") != acked.get("progress"):
-            problems.append(f"lost update: worker {worker_id} progress {worker.get('progress')}, last acknowledged "
-                            f"{acked.get('progress')}")
+            problems.append(
+                f"lost update: worker {worker_id} progress {worker.get('progress')}, last acknowledged "
+                f"{acked.get('progress')}"
+            )
         if task["status"] not in expected_task:
-            problems.append(f"task {task_id} is {task['status']}, its worker's last acknowledged status is "
-                            f"{expected_status} (expected {sorted(expected_task)})")
+            problems.append(
+                f"task {task_id} is {task['status']}, its worker's last acknowledged status is "
+                f"{expected_status} (expected {sorted(expected_task)})"
+            )
 
     problems += invariant_problems(after)
 
@@ -272,13 +302,14 @@ def check_consistency(before: Mapping[str, Any], after: Mapping[str, Any], resul
     missing = [t for t in result.created if t not in tasks]
     problems += [f"created task {t} is missing" for t in missing[:20]]
     if len(after["workers"]) != len(before["workers"]) + len(result.claims):
-        problems.append(f"workers: {len(after['workers'])} != {len(before['workers'])} + {len(result.claims)} "
-                        "claimed")
+        problems.append(f"workers: {len(after['workers'])} != {len(before['workers'])} + {len(result.claims)} claimed")
     claims_by_account = Counter(account_ids[account] for account, _, _ in result.claims)
     totals_before = {str(a["id"]): int(a.get("totalTasks") or 0) for a in before["accounts"]}
     for account in after["accounts"]:
         grown = int(account.get("totalTasks") or 0) - totals_before.get(str(account["id"]), 0)
         if grown != claims_by_account.get(str(account["id"]), 0):
-            problems.append(f"account {account['name']} totalTasks grew by {grown}, "
-                            f"but it claimed {claims_by_account.get(str(account['id']), 0)}")
+            problems.append(
+                f"account {account['name']} totalTasks grew by {grown}, "
+                f"but it claimed {claims_by_account.get(str(account['id']), 0)}"
+            )
     return problems

@@ -53,7 +53,11 @@ class MockProcess:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 ["timeout", "-k", "5", str(self.lifetime), *serve_command(*self.args)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         deadline = time.monotonic() + ready_timeout
@@ -117,8 +121,9 @@ class MockProcess:
     def __enter__(self) -> MockProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.alive():
             self.kill()
         self.proc = None

@@ -60,8 +60,15 @@ def address(base_url: str) -> tuple[str, int]:
     return parts.hostname, int(parts.port or 80)
 
 
-def render(method: str, target: bytes, headers: Iterable[tuple[bytes, bytes]] = (), body: bytes | None = None,
-           *, host: bytes | None = b"127.0.0.1", content_length: bool = True) -> bytes:
+def render(
+    method: str,
+    target: bytes,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    body: bytes | None = None,
+    *,
+    host: bytes | None = b"127.0.0.1",
+    content_length: bool = True,
+) -> bytes:
     """The request head (and body) as bytes; `Content-Length` added for a body unless told otherwise."""
     lines = [method.encode() + b" " + target + b" HTTP/1.1"]
     if host is not None:
@@ -73,8 +80,14 @@ def render(method: str, target: bytes, headers: Iterable[tuple[bytes, bytes]] = 
     return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
 
 
-def exchange(addr: tuple[str, int], head: bytes, body: bytes | Iterator[bytes] | None = None, *,
-             timeout: float = 15.0, answered: threading.Event | None = None) -> RawResponse:
+def exchange(
+    addr: tuple[str, int],
+    head: bytes,
+    body: bytes | Iterator[bytes] | None = None,
+    *,
+    timeout: float = 15.0,
+    answered: threading.Event | None = None,
+) -> RawResponse:
     """Send `head`, then stream `body` (bytes or chunks) from a thread while reading the answer.
 
     `answered` (if given) is set as soon as the status line and headers are in, so a body generator can stop

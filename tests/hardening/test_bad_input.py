@@ -40,6 +40,7 @@ def ctx(fixture_keys: dict[str, str], world_ids: dict[str, str], fixture_world: 
 
 # -- sending --------------------------------------------------------------------------------------------------------
 
+
 def _paced_chunks(answered: threading.Event, total: int = 10 * MiB, pause_after: int = 2 * MiB) -> Iterator[bytes]:
     """A chunked body of `total` bytes that stops after `pause_after` and waits (<= 10 s) for an answer."""
     piece = b"a" * 65_536
@@ -71,6 +72,7 @@ def send_raw(addr: tuple[str, int], req: Req) -> RawResponse:
 
 
 # -- checking -------------------------------------------------------------------------------------------------------
+
 
 def verify(entry: Entry, req: Req, resp: RawResponse, ctx: Ctx) -> None:
     assert resp.status is not None, f"{entry.id}: {resp.describe()}"
@@ -142,6 +144,7 @@ EXTRA = {
 
 # -- tests ----------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.http
 @pytest.mark.parametrize("entry", _params())
 def test_corpus_over_http(entry: Entry, live_server: str, ctx: Ctx) -> None:
@@ -193,8 +196,14 @@ def test_stalled_clients_do_not_block_others(live_server: str, ctx: Ctx) -> None
             if n % 3 == 0:
                 sock.sendall(b"GET /api/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
             elif n % 3 == 1:  # a body that never comes
-                sock.sendall(render("POST", b"/api/tasks", [auth, (b"Content-Type", b"application/json"),
-                                                           (b"Content-Length", b"100")]) + b'{"title"')
+                sock.sendall(
+                    render(
+                        "POST",
+                        b"/api/tasks",
+                        [auth, (b"Content-Type", b"application/json"), (b"Content-Length", b"100")],
+                    )
+                    + b'{"title"'
+                )
             stalled.append(sock)
         started = time.perf_counter()
         resp = exchange(addr, render("GET", b"/api/tasks?limit=1", [auth]), timeout=10)

@@ -22,8 +22,9 @@ def _state(base_url: str) -> dict[str, Any]:
     return response.json()
 
 
-def test_100_concurrent_clients_leave_a_consistent_state(live_server: str, fixture_keys: dict[str, str],
-                                                         world_ids: dict[str, str]) -> None:
+def test_100_concurrent_clients_leave_a_consistent_state(
+    live_server: str, fixture_keys: dict[str, str], world_ids: dict[str, str]
+) -> None:
     assert httpx.post(f"{live_server}/__mock/reset", json={}, timeout=30).status_code == 200
     try:
         before = _state(live_server)

@@ -45,8 +45,16 @@ class Journal:
 class Writer(threading.Thread):
     """Streams writes at one server until it dies, `stop` is set, or `max_iterations` is reached."""
 
-    def __init__(self, base_url: str, journal: Journal, admin_key: str, session: str, workspace_id: str,
-                 life: int, max_iterations: int = 400) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        journal: Journal,
+        admin_key: str,
+        session: str,
+        workspace_id: str,
+        life: int,
+        max_iterations: int = 400,
+    ) -> None:
         super().__init__(name=f"writer-{life}", daemon=True)
         self.base_url, self.journal, self.life = base_url, journal, life
         self.key_auth = {"Authorization": f"Bearer {admin_key}"}
@@ -56,8 +64,16 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
         self.failure: str | None = None
 
-    def _send(self, http: httpx.Client, inflight: tuple[str, str | None, dict[str, Any]], method: str, url: str,
-              body: dict[str, Any] | None, *, session: bool = False) -> dict[str, Any] | None:
+    def _send(
+        self,
+        http: httpx.Client,
+        inflight: tuple[str, str | None, dict[str, Any]],
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        *,
+        session: bool = False,
+    ) -> dict[str, Any] | None:
         """One request; its answer if acknowledged, None when the server is gone (the thread then ends)."""
         self.journal.inflight = inflight
         try:
@@ -85,14 +101,24 @@ class Writer(threading.Thread):
 
     def _iteration(self, http: httpx.Client, i: int) -> bool:
         title, priority = f"crash life {self.life} #{i}", (self.life * 31 + i) % 100
-        task = self._send(http, ("task", None, {}), "POST", "/api/tasks",
-                          {"title": title, "workspaceId": self.workspace_id, "priority": priority})
+        task = self._send(
+            http,
+            ("task", None, {}),
+            "POST",
+            "/api/tasks",
+            {"title": title, "workspaceId": self.workspace_id, "priority": priority},
+        )
         if task is None:
             return False
         self._ack(lambda j: j.tasks.__setitem__(task["id"], {"title": title, "priority": priority}))
 
-        claimed = self._send(http, ("claim", task["id"], {}), "POST", "/api/workers/claim",
-                             {"runner": "crash-safety", "taskId": task["id"], "maxTasks": 1})
+        claimed = self._send(
+            http,
+            ("claim", task["id"], {}),
+            "POST",
+            "/api/workers/claim",
+            {"runner": "crash-safety", "taskId": task["id"], "maxTasks": 1},
+        )
         if claimed is None:
             return False
         if [w["taskId"] for w in claimed["workers"]] != [task["id"]]:
@@ -105,9 +131,16 @@ class Writer(threading.Thread):
             j.workers[worker_id] = {"status": "idle"}
 
         self._ack(record_claim)
-        for body in ({"status": "running", "progress": 40},
-                     {"status": "completed", "progress": 100, "summary": "done",
-                      "prUrl": "https://github.com/acme/web/pull/7", "prNumber": 7}):
+        for body in (
+            {"status": "running", "progress": 40},
+            {
+                "status": "completed",
+                "progress": 100,
+                "summary": "done",
+                "prUrl": "https://github.com/acme/web/pull/7",
+                "prNumber": 7,
+            },
+        ):
             outcome = {"status": body["status"], "progress": body["progress"]}
             if self._send(http, ("worker", worker_id, outcome), "PATCH", f"/api/workers/{worker_id}", body) is None:
                 return False
@@ -115,13 +148,20 @@ class Writer(threading.Thread):
 
         if i % 3 == 0:  # an account and a regenerated key: the file must never see either key
             name = f"crash runner {self.life}-{i}"
-            account = self._send(http, ("account", None, {}), "POST", "/api/accounts",
-                                 {"name": name, "type": "service"}, session=True)
+            account = self._send(
+                http, ("account", None, {}), "POST", "/api/accounts", {"name": name, "type": "service"}, session=True
+            )
             if account is None:
                 return False
             self._ack(lambda j: j.accounts.__setitem__(account["id"], {"name": name, "key": account["apiKey"]}))
-            fresh = self._send(http, ("regenerate", account["id"], {}), "POST",
-                               f"/api/accounts/{account['id']}/regenerate-key", None, session=True)
+            fresh = self._send(
+                http,
+                ("regenerate", account["id"], {}),
+                "POST",
+                f"/api/accounts/{account['id']}/regenerate-key",
+                None,
+                session=True,
+            )
             if fresh is None:
                 return False
 
@@ -134,6 +174,7 @@ class Writer(threading.Thread):
 
 
 # -- checks ---------------------------------------------------------------------------------------------------------
+
 
 def _state(base_url: str) -> dict[str, Any]:
     response = httpx.get(f"{base_url}/__mock/state", timeout=30)
@@ -160,16 +201,19 @@ def verify(base_url: str, journal: Journal, admin_id: str) -> list[str]:
             problems.append(f"acknowledged claim of {task_id} by worker {worker_id} is missing")
             continue
         if task.get("claimedBy") != admin_id or worker["taskId"] != task_id or worker["accountId"] != admin_id:
-            problems.append(f"acknowledged claim of {task_id}: claimedBy {task.get('claimedBy')}, "
-                            f"worker {worker['accountId']}/{worker['taskId']}")
+            problems.append(
+                f"acknowledged claim of {task_id}: claimedBy {task.get('claimedBy')}, "
+                f"worker {worker['accountId']}/{worker['taskId']}"
+            )
     task_of = {w: t for t, w in journal.claims.items()}
     follows = {"idle": "assigned", "running": "in_progress", "completed": "completed"}
     for worker_id, acked in journal.workers.items():
         allowed = [acked] + ([outcome] if kind == "worker" and target == worker_id else [])
         worker = workers.get(worker_id)
         seen = {"status": worker["status"], "progress": worker.get("progress")} if worker else None
-        if seen is None or not any(seen["status"] == a["status"] and a.get("progress") in (None, seen["progress"])
-                                   for a in allowed):
+        if seen is None or not any(
+            seen["status"] == a["status"] and a.get("progress") in (None, seen["progress"]) for a in allowed
+        ):
             problems.append(f"worker {worker_id}: acknowledged {acked}, found {seen}")
             continue
         task = tasks[task_of[worker_id]]
@@ -220,8 +264,9 @@ def finish_dangling_workers(base_url: str, journal: Journal, admin_key: str) -> 
     for worker in state["workers"]:
         if worker["taskId"] in ours and worker["status"] in ("idle", "starting", "running"):
             body = {"status": "completed", "progress": 100, "prUrl": "https://github.com/acme/web/pull/7"}
-            response = httpx.patch(f"{base_url}/api/workers/{worker['id']}", json=body,
-                                   headers={"Authorization": f"Bearer {admin_key}"})
+            response = httpx.patch(
+                f"{base_url}/api/workers/{worker['id']}", json=body, headers={"Authorization": f"Bearer {admin_key}"}
+            )
             assert response.status_code == 200, response.text
             if worker["id"] in journal.workers:
                 journal.workers[worker["id"]] = {"status": "completed", "progress": 100}
@@ -234,9 +279,14 @@ def grep_keys(paths: list[Path]) -> tuple[list[bytes], bytes]:
 
 # -- tests ----------------------------------------------------------------------------------------------------------
 
+
 def test_acknowledged_writes_survive_kill_9_and_the_file_holds_no_key(
-        mock_process: Callable[..., MockProcess], tmp_path: Path, fixture_keys: dict[str, str],
-        fixture_sessions: dict[str, str], world_ids: dict[str, str]) -> None:
+    mock_process: Callable[..., MockProcess],
+    tmp_path: Path,
+    fixture_keys: dict[str, str],
+    fixture_sessions: dict[str, str],
+    world_ids: dict[str, str],
+) -> None:
     state_file = tmp_path / "state.sqlite"
     admin_key, admin_id = fixture_keys["acme-admin"], world_ids["acme-admin"]
     session = fixture_sessions["ada@acme.example"]
@@ -287,14 +337,13 @@ def test_acknowledged_writes_survive_kill_9_and_the_file_holds_no_key(
     found, data = grep_keys(files)
     assert found, "expected the apiKeyPrefix values in the file"
     assert max(len(match) for match in found) <= PREFIX_LENGTH, sorted({m for m in found if len(m) > PREFIX_LENGTH})
-    issued = [*fixture_keys.values(), *(a["key"] for a in journal.accounts.values() if a["key"]),
-              *journal.retired_keys]
+    issued = [*fixture_keys.values(), *(a["key"] for a in journal.accounts.values() if a["key"]), *journal.retired_keys]
     assert not [k for k in issued if k[4:].encode() in data], "a key's 64 hex digits are in the state file"
 
 
-def test_the_clock_does_not_run_backwards_across_a_restart(mock_process: Callable[..., MockProcess],
-                                                           tmp_path: Path, fixture_keys: dict[str, str],
-                                                           world_ids: dict[str, str]) -> None:
+def test_the_clock_does_not_run_backwards_across_a_restart(
+    mock_process: Callable[..., MockProcess], tmp_path: Path, fixture_keys: dict[str, str], world_ids: dict[str, str]
+) -> None:
     auth = {"Authorization": f"Bearer {fixture_keys['acme-admin']}"}
     body = {"title": "clock", "workspaceId": world_ids["acme-web"]}
     server = mock_process("--state-file", str(tmp_path / "clock.sqlite"))

@@ -37,8 +37,9 @@ def _client(base_url: str, key: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
 
 
-def test_a_drop_rule_closes_only_its_route(live_server: str, faults: Callable[[Rules], None],
-                                           fixture_keys: dict[str, str]) -> None:
+def test_a_drop_rule_closes_only_its_route(
+    live_server: str, faults: Callable[[Rules], None], fixture_keys: dict[str, str]
+) -> None:
     key = fixture_keys["acme-admin"]
     faults([{"method": "GET", "path": "/api/workspaces", "drop": True}])
     with _client(live_server, key) as http:
@@ -54,11 +55,16 @@ def test_a_drop_rule_closes_only_its_route(live_server: str, faults: Callable[[R
     assert [r for r in log if r["path"] == "/api/workspaces"], "dropped requests are still logged"
 
 
-def test_a_delay_rule_adds_latency_and_clearing_restores_service(live_server: str, faults: Callable[[Rules], None],
-                                                                 fixture_keys: dict[str, str]) -> None:
+def test_a_delay_rule_adds_latency_and_clearing_restores_service(
+    live_server: str, faults: Callable[[Rules], None], fixture_keys: dict[str, str]
+) -> None:
     key = fixture_keys["acme-admin"]
-    faults([{"method": "GET", "path": "/api/accounts/me", "delayMs": 400},
-            {"method": "POST", "path": "/api/workers/claim", "status": 503}])
+    faults(
+        [
+            {"method": "GET", "path": "/api/accounts/me", "delayMs": 400},
+            {"method": "POST", "path": "/api/workers/claim", "status": 503},
+        ]
+    )
     with _client(live_server, key) as http:
         started = time.perf_counter()
         assert http.get("/api/accounts/me").status_code == 200
@@ -75,16 +81,19 @@ def test_a_delay_rule_adds_latency_and_clearing_restores_service(live_server: st
         assert http.post("/api/workers/claim", json={"runner": "faults", "maxTasks": 1}).status_code in (200, 429)
 
 
-def test_a_dropped_connection_does_not_hurt_concurrent_requests(live_server: str, faults: Callable[[Rules], None],
-                                                                fixture_keys: dict[str, str]) -> None:
+def test_a_dropped_connection_does_not_hurt_concurrent_requests(
+    live_server: str, faults: Callable[[Rules], None], fixture_keys: dict[str, str]
+) -> None:
     """Drops interleaved with normal traffic on other connections: every normal request still succeeds."""
     key = fixture_keys["acme-admin"]
     faults([{"path": "/api/tasks/*", "drop": True, "errorRate": 0.5}])
 
     async def run() -> tuple[int, int, int]:
         dropped = answered = normal = 0
-        async with httpx.AsyncClient(base_url=live_server, headers={"Authorization": f"Bearer {key}"},
-                                     timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=live_server, headers={"Authorization": f"Bearer {key}"}, timeout=10
+        ) as http:
+
             async def faulty(n: int) -> None:
                 nonlocal dropped, answered
                 try:

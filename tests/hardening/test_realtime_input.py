@@ -12,8 +12,9 @@ import pytest
 pytestmark = pytest.mark.http
 
 
-@pytest.mark.parametrize("body", [b"{", b"[1, 2", b"\xff\xfe", b"null", b"[]"], ids=["open", "truncated", "utf16",
-                                                                                        "null", "array"])
+@pytest.mark.parametrize(
+    "body", [b"{", b"[1, 2", b"\xff\xfe", b"null", b"[]"], ids=["open", "truncated", "utf16", "null", "array"]
+)
 def test_pusher_auth_refuses_malformed_json(live_server: str, body: bytes) -> None:
     response = httpx.post(f"{live_server}/pusher/auth", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and isinstance(response.json().get("error"), str), response.text

@@ -36,8 +36,8 @@ def _leaks(text: str, keys: list[str]) -> list[str]:
 
 @pytest.mark.http
 def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
-        mock_process: Callable[..., MockProcess], fixture_keys: dict[str, str],
-        fixture_sessions: dict[str, str]) -> None:
+    mock_process: Callable[..., MockProcess], fixture_keys: dict[str, str], fixture_sessions: dict[str, str]
+) -> None:
     server = mock_process("--strict").start()
     base = server.base_url
     session = {"Cookie": f"authjs.session-token={fixture_sessions['ada@acme.example']}"}
@@ -45,10 +45,12 @@ def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
     bodies: list[str] = []
 
     with httpx.Client(base_url=base, timeout=15) as http:
+
         def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
             response = http.request(method, url, **kwargs)
-            assert response.status_code < 500 or "content" in kwargs, \
+            assert response.status_code < 500 or "content" in kwargs, (
                 f"{method} {url} -> {response.status_code} {response.text[:200]}"
+            )
             bodies.append(response.text)
             return response
 
@@ -74,13 +76,18 @@ def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
             for wrong in _similar(key):
                 response = call("GET", "/api/tasks", headers={"Authorization": f"Bearer {wrong}"})
                 assert response.status_code == 401 and response.json() == {"error": "Unauthorized"}
-                response = call("POST", "/api/workers/claim", json={"runner": "x"},
-                                headers={"Authorization": f"Bearer {wrong}"})
+                response = call(
+                    "POST", "/api/workers/claim", json={"runner": "x"}, headers={"Authorization": f"Bearer {wrong}"}
+                )
                 assert response.status_code == 401 and response.json() == {"error": "Unauthorized"}
         # requests that made the mock log a traceback before H1 and H3 were fixed, with a key in the headers
         for crash in (b"[" * 100_000, b'{"title": "deep", "context": {"a": ' + b"[" * 600 + b"]" * 600 + b"}}"):
-            call("POST", "/api/tasks", content=crash,
-                 headers={"Authorization": f"Bearer {fresh_key}", "Content-Type": "application/json"})
+            call(
+                "POST",
+                "/api/tasks",
+                content=crash,
+                headers={"Authorization": f"Bearer {fresh_key}", "Content-Type": "application/json"},
+            )
 
         listed = call("GET", "/api/accounts", headers=session)
         assert listed.status_code == 200 and account_id in listed.text
@@ -99,8 +106,12 @@ def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
     server.stop()
     output = server.output()
     assert not _leaks(output, keys), "a key is in the server's log output"
-    for name, text in {"responses": "\n".join(bodies), "/__mock/requests": requests_log.text,
-                       "/__mock/state": state.text, "/__mock/events": events.text}.items():
+    for name, text in {
+        "responses": "\n".join(bodies),
+        "/__mock/requests": requests_log.text,
+        "/__mock/state": state.text,
+        "/__mock/events": events.text,
+    }.items():
         assert not _leaks(text, keys), f"a key is in {name}"
     credentials = state.json()["credentials"]
     assert all(set(c) == {"accountId", "apiKeyHash"} for c in credentials)
@@ -110,7 +121,8 @@ def test_keys_never_leak_into_logs_lists_errors_or_the_control_api(
 
 
 def test_auth_looks_keys_up_by_sha256_and_compares_digests_in_constant_time(
-        client: Any, mock_app: Any, fixture_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Any, mock_app: Any, fixture_keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mockserver.domain.store import Store
 
     key = fixture_keys["acme-ci"]

@@ -15,6 +15,7 @@ from tests.mcp.conftest import call, data, error_text, mcp_session
 
 pytestmark = pytest.mark.http
 
+
 def _workspace(world: dict[str, Any], account: str) -> str:
     team = next(a["teamId"] for a in world["accounts"] if a["name"] == account)
     return next(w["id"] for w in world["workspaces"] if w.get("teamId") == team)
@@ -43,7 +44,7 @@ def test_every_action_in_the_registry_is_callable(
             await run(s, "emit_event", workerId=wid, type="checkpoint", label="Tests written")
             await run(s, "query_events", workerId=wid)
             await run(s, "post_note", workerId=wid, type="update", title="Halfway there")
-            artifact = (await run(s, "create_artifact", workerId=wid, type="summary", title="Summary", content="ok"))
+            artifact = await run(s, "create_artifact", workerId=wid, type="summary", title="Summary", content="ok")
             aid = artifact["artifact"]["id"]
             await run(s, "get_artifact", artifactId=aid)
             await run(s, "update_artifact", artifactId=aid, title="Summary v2")
@@ -51,8 +52,13 @@ def test_every_action_in_the_registry_is_callable(
             await run(s, "list_schedules")
             await run(s, "complete_task", workerId=wid, summary="Done over MCP")
         async with mcp_session(base_url, fixture_keys["acme-admin"], f"?workspace={workspace}") as s:
-            created = await run(s, "create_schedule", name="Weekly MCP", cronExpression="0 9 * * 1",
-                                taskTemplate={"title": "Weekly chore"})
+            created = await run(
+                s,
+                "create_schedule",
+                name="Weekly MCP",
+                cronExpression="0 9 * * 1",
+                taskTemplate={"title": "Weekly chore"},
+            )
             sid = created.get("schedule", created)["id"]
             await run(s, "update_schedule", scheduleId=sid, enabled=False)
             await run(s, "delete_schedule", scheduleId=sid)
@@ -61,20 +67,22 @@ def test_every_action_in_the_registry_is_callable(
     assert set(called) == set(ACTIONS), f"actions without a step here: {sorted(set(ACTIONS) - set(called))}"
 
 
-def test_a_refused_action_carries_the_rest_status_and_error(
-    base_url: str, fixture_keys: dict[str, str]
-) -> None:
+def test_a_refused_action_carries_the_rest_status_and_error(base_url: str, fixture_keys: dict[str, str]) -> None:
     key = fixture_keys["acme-ci"]
     missing = str(uuid.uuid4())
     rest_404 = httpx.get(f"{base_url}/api/tasks/{missing}", headers={"Authorization": f"Bearer {key}"})
-    rest_400 = httpx.patch(f"{base_url}/api/tasks/{missing}", json={"priority": "high!"},
-                           headers={"Authorization": f"Bearer {key}"})
+    rest_400 = httpx.patch(
+        f"{base_url}/api/tasks/{missing}", json={"priority": "high!"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert rest_404.status_code == 404 and rest_400.status_code == 400
 
     async def attempt() -> tuple[Any, Any, Any]:
         async with mcp_session(base_url, key) as s:
-            return (await call(s, "get_task", taskId=missing), await call(s, "update_task", taskId=missing,
-                    priority="high!"), await call(s, "update_progress", progress=10))
+            return (
+                await call(s, "get_task", taskId=missing),
+                await call(s, "update_task", taskId=missing, priority="high!"),
+                await call(s, "update_progress", progress=10),
+            )
 
     not_found, bad, no_worker = anyio.run(attempt)
     assert rest_404.json()["error"] in error_text(not_found) and "API error: 404" in error_text(not_found)
@@ -83,9 +91,7 @@ def test_a_refused_action_carries_the_rest_status_and_error(
     assert "workerId is required" in error_text(no_worker)
 
 
-def test_a_worker_cannot_drive_another_accounts_worker(
-    base_url: str, fixture_keys: dict[str, str]
-) -> None:
+def test_a_worker_cannot_drive_another_accounts_worker(base_url: str, fixture_keys: dict[str, str]) -> None:
     async def attempt() -> Any:
         async with mcp_session(base_url, fixture_keys["acme-ci"]) as s:
             wid = data(await call(s, "claim_task"))["workers"][0]["id"]

@@ -41,8 +41,11 @@ def test_claude_code_initialize_from_the_corpus_gets_a_valid_result(
     import mcp_types
 
     workspace = fixture_world["workspaces"][0]["id"]
-    response = httpx.post(f"{base_url}/api/mcp?workspace={workspace}&worker=w1", json=claude_code_initialize,
-                          headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"})
+    response = httpx.post(
+        f"{base_url}/api/mcp?workspace={workspace}&worker=w1",
+        json=claude_code_initialize,
+        headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"},
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert "mcp-session-id" not in response.headers  # stateless
@@ -96,8 +99,9 @@ def test_transport_refusals_use_the_notes_error_shape(base_url: str, fixture_key
     assert not_jsonrpc.status_code == 400 and isinstance(not_jsonrpc.json()["error"], str)
     text = httpx.post(f"{base_url}/api/mcp", content=b"hello", headers={**headers, "Content-Type": "text/plain"})
     assert (text.status_code, text.json()["error"]) == (415, "Content-Type must be application/json")
-    bad_params = httpx.post(f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping", "params": 3},
-                            headers=headers)
+    bad_params = httpx.post(
+        f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping", "params": 3}, headers=headers
+    )
     assert bad_params.status_code == 400 and "params" in bad_params.json()["error"]
     unknown = httpx.post(f"{base_url}/api/mcp", json={"jsonrpc": "2.0", "id": 7, "method": "nope"}, headers=headers)
     assert unknown.status_code == 200 and unknown.json()["error"]["code"] == -32601  # JSON-RPC errors stay JSON-RPC
@@ -140,8 +144,10 @@ def test_an_action_above_the_key_level_is_a_forbidden_tool_error(base_url: str, 
     result = anyio.run(attempt)
     assert result.is_error
     assert json.loads(result.content[0].text) == {
-        "error": "forbidden", "reason": "action 'create_schedule' requires admin token level",
-        "tokenLevel": "worker", "requiredLevel": "admin",
+        "error": "forbidden",
+        "reason": "action 'create_schedule' requires admin token level",
+        "tokenLevel": "worker",
+        "requiredLevel": "admin",
     }
 
 
@@ -163,10 +169,12 @@ def test_resources_are_listed_and_pending_tasks_come_from_the_state(
     assert memory == "Memory service not configured."
 
 
-def test_query_parameters_are_checked_after_the_key(base_url: str, fixture_keys: dict[str, str],
-                                                    claude_code_initialize: dict[str, Any]) -> None:
+def test_query_parameters_are_checked_after_the_key(
+    base_url: str, fixture_keys: dict[str, str], claude_code_initialize: dict[str, Any]
+) -> None:
     url = f"{base_url}/api/mcp?workspace={'x' * 201}"
     assert httpx.post(url, json=claude_code_initialize, headers=MCP_HEADERS).status_code == 401
-    refused = httpx.post(url, json=claude_code_initialize,
-                         headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"})
+    refused = httpx.post(
+        url, json=claude_code_initialize, headers={**MCP_HEADERS, "Authorization": f"Bearer {fixture_keys['acme-ci']}"}
+    )
     assert refused.status_code == 400 and "workspace" in refused.json()["error"]

@@ -21,14 +21,31 @@ from mockserver import MockSettings, create_app
 from mockserver.domain.resources import Cascade, Resource, declare, forget
 from mockserver.domain.store import Store
 
-WORKSPACE_RULE = {"resource": "workspace", "in": "path", "name": "workspaceId", "rule": "team", "status": 404,
-                  "error": "Workspace not found"}
-WIDGET_RULE = {"resource": "widget", "in": "path", "name": "widgetId", "rule": "team", "status": 404,
-               "error": "Widget not found"}
-ERRORS = {"400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-          "403": {"$ref": "#/components/responses/Forbidden"},
-          "404": {"description": "Not found.", "content": {"application/json": {"schema": {
-              "$ref": "#/components/schemas/Error"}}}}}
+WORKSPACE_RULE = {
+    "resource": "workspace",
+    "in": "path",
+    "name": "workspaceId",
+    "rule": "team",
+    "status": 404,
+    "error": "Workspace not found",
+}
+WIDGET_RULE = {
+    "resource": "widget",
+    "in": "path",
+    "name": "widgetId",
+    "rule": "team",
+    "status": 404,
+    "error": "Widget not found",
+}
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "404": {
+        "description": "Not found.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -44,67 +61,142 @@ PATHS: dict[str, Any] = {
     "/api/workspaces/{workspaceId}/widgets": {
         "parameters": [{"name": "workspaceId", "in": "path", "required": True, "schema": {"type": "string"}}],
         "get": {
-            "operationId": "listWidgets", "tags": ["workspaces"], "summary": "List widgets",
-            "x-resource": {"name": "widget", "action": "list"}, "x-ownership": WORKSPACE_RULE,
+            "operationId": "listWidgets",
+            "tags": ["workspaces"],
+            "summary": "List widgets",
+            "x-resource": {"name": "widget", "action": "list"},
+            "x-ownership": WORKSPACE_RULE,
             "parameters": [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50,
-                                                             "default": 2}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 2},
+                },
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 {"name": "color", "in": "query", "schema": {"type": "string", "enum": ["red", "blue"]}},
             ],
-            "responses": {"200": _json({"type": "object", "required": ["widgets", "total", "hasMore"],
-                                        "additionalProperties": False, "properties": {
-                                            "widgets": {"type": "array", "items": _ref("Widget")},
-                                            "total": {"type": "integer"}, "hasMore": {"type": "boolean"}}}),
-                          **ERRORS},
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["widgets", "total", "hasMore"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "widgets": {"type": "array", "items": _ref("Widget")},
+                            "total": {"type": "integer"},
+                            "hasMore": {"type": "boolean"},
+                        },
+                    }
+                ),
+                **ERRORS,
+            },
         },
         "post": {
-            "operationId": "createWidget", "tags": ["workspaces"], "summary": "Create a widget",
-            "x-resource": {"name": "widget", "action": "create"}, "x-ownership": WORKSPACE_RULE,
+            "operationId": "createWidget",
+            "tags": ["workspaces"],
+            "summary": "Create a widget",
+            "x-resource": {"name": "widget", "action": "create"},
+            "x-ownership": WORKSPACE_RULE,
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("WidgetInput")}}},
             "responses": {"201": _json(_ref("WidgetEnvelope"), "Created"), **ERRORS},
         },
     },
     "/api/widgets/{widgetId}": {
         "parameters": [{"name": "widgetId", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "get": {"operationId": "getWidget", "tags": ["workspaces"], "summary": "Get a widget",
-                "x-resource": {"name": "widget", "action": "get"}, "x-ownership": WIDGET_RULE,
-                "responses": {"200": _json(_ref("WidgetEnvelope")), **ERRORS}},
-        "patch": {"operationId": "updateWidget", "tags": ["workspaces"], "summary": "Update a widget",
-                  "x-resource": {"name": "widget", "action": "update"}, "x-ownership": WIDGET_RULE,
-                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                      "type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
-                          "name": {"type": "string", "minLength": 1}, "color": {"type": "string",
-                                                                                "enum": ["red", "blue"]}}}}}},
-                  "responses": {"200": _json(_ref("WidgetEnvelope")), **ERRORS}},
-        "delete": {"operationId": "deleteWidget", "tags": ["workspaces"], "summary": "Delete a widget",
-                   "x-resource": {"name": "widget", "action": "delete"}, "x-ownership": WIDGET_RULE,
-                   "responses": {"200": {"$ref": "#/components/responses/Success"}, **ERRORS}},
+        "get": {
+            "operationId": "getWidget",
+            "tags": ["workspaces"],
+            "summary": "Get a widget",
+            "x-resource": {"name": "widget", "action": "get"},
+            "x-ownership": WIDGET_RULE,
+            "responses": {"200": _json(_ref("WidgetEnvelope")), **ERRORS},
+        },
+        "patch": {
+            "operationId": "updateWidget",
+            "tags": ["workspaces"],
+            "summary": "Update a widget",
+            "x-resource": {"name": "widget", "action": "update"},
+            "x-ownership": WIDGET_RULE,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "minProperties": 1,
+                            "properties": {
+                                "name": {"type": "string", "minLength": 1},
+                                "color": {"type": "string", "enum": ["red", "blue"]},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"200": _json(_ref("WidgetEnvelope")), **ERRORS},
+        },
+        "delete": {
+            "operationId": "deleteWidget",
+            "tags": ["workspaces"],
+            "summary": "Delete a widget",
+            "x-resource": {"name": "widget", "action": "delete"},
+            "x-ownership": WIDGET_RULE,
+            "responses": {"200": {"$ref": "#/components/responses/Success"}, **ERRORS},
+        },
     },
 }
 SCHEMAS: dict[str, Any] = {
-    "WidgetInput": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1}, "color": {"type": "string", "enum": ["red", "blue"]},
-        "secret": {"type": "string"}}},
-    "Widget": {"type": "object", "additionalProperties": False,
-               "required": ["id", "workspaceId", "name", "color", "status", "createdAt", "updatedAt"], "properties": {
-                   "id": {"type": "string"}, "workspaceId": {"type": "string"}, "name": {"type": "string"},
-                   "color": {"type": "string"}, "status": {"type": "string"}, "label": {"type": "string"},
-                   "secret": {"type": "string", "writeOnly": True},
-                   "createdAt": {"type": "string"}, "updatedAt": {"type": "string"}}},
-    "WidgetEnvelope": {"type": "object", "required": ["widget"], "additionalProperties": False,
-                       "properties": {"widget": _ref("Widget")}},
+    "WidgetInput": {
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "color": {"type": "string", "enum": ["red", "blue"]},
+            "secret": {"type": "string"},
+        },
+    },
+    "Widget": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "workspaceId", "name", "color", "status", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string"},
+            "workspaceId": {"type": "string"},
+            "name": {"type": "string"},
+            "color": {"type": "string"},
+            "status": {"type": "string"},
+            "label": {"type": "string"},
+            "secret": {"type": "string", "writeOnly": True},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+    },
+    "WidgetEnvelope": {
+        "type": "object",
+        "required": ["widget"],
+        "additionalProperties": False,
+        "properties": {"widget": _ref("Widget")},
+    },
 }
 EVENTS: dict[str, Any] = {
-    f"widget:{verb}": {"channels": ["workspace"], "schema": _ref("WidgetEnvelope"),
-                       "triggers": [f"{verb[:-1] if verb.endswith('ed') else verb}Widget"], "description": verb}
+    f"widget:{verb}": {
+        "channels": ["workspace"],
+        "schema": _ref("WidgetEnvelope"),
+        "triggers": [f"{verb[:-1] if verb.endswith('ed') else verb}Widget"],
+        "description": verb,
+    }
     for verb in ("created", "updated", "deleted")
 }
 # ... and the one declaration
-WIDGET = Resource("widget", scope="workspace", defaults={"color": "red", "status": "active"},
-                  derived={"label": lambda stamp, record: f"{record['name']} ({record['color']})"},
-                  events={"create": "widget:created", "update": "widget:updated", "delete": "widget:deleted"},
-                  cascades=(Cascade("gadgets", "widgetId"),))
+WIDGET = Resource(
+    "widget",
+    scope="workspace",
+    defaults={"color": "red", "status": "active"},
+    derived={"label": lambda stamp, record: f"{record['name']} ({record['color']})"},
+    events={"create": "widget:created", "update": "widget:updated", "delete": "widget:deleted"},
+    cascades=(Cascade("gadgets", "widgetId"),),
+)
 GADGET = Resource("gadget", scope="workspace")  # a child table, only to see the cascade
 
 
@@ -138,7 +230,8 @@ def _client(world: dict[str, Any], **settings: Any) -> TestClient[Any]:
 
 
 def test_a_declared_resource_gets_the_whole_behaviour_from_its_spec_entries(
-        widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any) -> None:
+    widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any
+) -> None:
     acme_ws, _ = _team(fixture_world, "acme-admin")
     globex_ws, _ = _team(fixture_world, "globex-admin")
     acme, globex = key_auth("acme-admin"), key_auth("globex-admin")
@@ -194,7 +287,8 @@ def test_a_declared_resource_gets_the_whole_behaviour_from_its_spec_entries(
 
 
 def test_a_declared_resource_survives_a_restart_on_a_state_file_and_cascades(
-        widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any, tmp_path: Path) -> None:
+    widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any, tmp_path: Path
+) -> None:
     acme_ws, _ = _team(fixture_world, "acme-admin")
     acme = key_auth("acme-admin")
     state = tmp_path / "state.sqlite"

@@ -36,15 +36,22 @@ def _free_port() -> int:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `bin/` of a fresh venv holding the built wheel."""
     root = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", REPO],
-                   check=True, timeout=240, cwd=root)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", REPO],
+        check=True,
+        timeout=240,
+        cwd=root,
+    )
     wheel = next((root / "dist").glob("buildd_api_kit-*.whl"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
     purelib = next(venv.glob("lib/python*/site-packages"))
     (purelib / "_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-deps",
-                    wheel], check=True, timeout=240)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-deps", wheel],
+        check=True,
+        timeout=240,
+    )
     return venv / "bin"
 
 
@@ -55,14 +62,22 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(bin_dir: Path, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BUILDD_SPEC", "PYTHONPATH")}
-    return subprocess.run([str(bin_dir / "buildd-api"), *args], check=False, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [str(bin_dir / "buildd-api"), *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def test_the_installed_package_is_not_the_checkout(installed: Path, outside: Path) -> None:
     code = "import contracts.spec as s; print(s.DEFAULT_SPEC_PATH)"
-    proc = subprocess.run([installed / "python", "-c", code], check=False, cwd=outside, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [installed / "python", "-c", code], check=False, cwd=outside, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert not proc.stdout.strip().startswith(str(REPO) + os.sep), proc.stdout
     assert "site-packages" in proc.stdout
@@ -83,8 +98,13 @@ def test_fixtures_keys_from_the_wheel(installed: Path, outside: Path) -> None:
 @pytest.fixture(scope="module")
 def served(installed: Path, outside: Path) -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([str(installed / "buildd-api"), "serve", "--port", str(port)], cwd=outside,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(installed / "buildd-api"), "serve", "--port", str(port)],
+        cwd=outside,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):  # bounded wait for the port
@@ -113,15 +133,31 @@ def test_serve_from_the_wheel_answers(served: str, installed: Path, outside: Pat
 
 def test_check_from_the_wheel(served: str, installed: Path, outside: Path) -> None:
     keys = json.loads(_run(installed, outside, "fixtures", "keys", "--json").stdout)["accounts"]
-    proc = _run(installed, outside, "check", served, "--key", keys[0]["key"], "--suite", "auth",
-                "--max-examples", "1", "--no-coverage", timeout=240)
+    proc = _run(
+        installed,
+        outside,
+        "check",
+        served,
+        "--key",
+        keys[0]["key"],
+        "--suite",
+        "auth",
+        "--max-examples",
+        "1",
+        "--no-coverage",
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
 def test_docs_and_console_from_the_wheel(served: str) -> None:
-    for path, marker in (("/docs", b"swagger-ui-bundle.js"), ("/docs/assets/swagger-ui-bundle.js", b"SwaggerUIBundle"),
-                         ("/docs/assets/docs.js", b"preauthorizeApiKey"), ("/__mock/console", b"console.js"),
-                         ("/__mock/console/assets/console.js", b"EventSource")):
+    for path, marker in (
+        ("/docs", b"swagger-ui-bundle.js"),
+        ("/docs/assets/swagger-ui-bundle.js", b"SwaggerUIBundle"),
+        ("/docs/assets/docs.js", b"preauthorizeApiKey"),
+        ("/__mock/console", b"console.js"),
+        ("/__mock/console/assets/console.js", b"EventSource"),
+    ):
         with urllib.request.urlopen(f"{served}{path}", timeout=10) as response:
             assert response.status == 200
             assert marker in response.read(), path

@@ -394,7 +394,10 @@ def test_resource_actions_are_the_resource_layers() -> None:
 def test_a_closed_request_schema_marked_as_rejecting_unknown_fields_is_accepted(
     write_spec: Callable[..., Path], run_cli: Callable[..., Any]
 ) -> None:
-    path = write_spec(lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False,
-                                     **{"x-rejects-unknown-fields": True}))
+    path = write_spec(
+        lambda r: _set(
+            r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False, **{"x-rejects-unknown-fields": True}
+        )
+    )
     result = run_cli("spec", "lint", str(path))
     assert result.exit_code == 0, result.output

@@ -66,7 +66,7 @@ def test_openapi_typescript_output_compiles_strictly(tmp_path: Path) -> None:
         'type Claim = operations["claimTasks"]["requestBody"] extends { content: { "application/json": infer B } } ? B : never;\n'
         'const claim: Claim = { runner: "laptop-01", maxTasks: 2 };\n'
         'type Me = paths["/api/accounts/me"]["get"];\n'
-        'const ok: Me extends object ? true : false = true;\n'
+        "const ok: Me extends object ? true : false = true;\n"
         "export { status, claim, ok };\n"
     )
     options = ["--noEmit", "--strict", "--target", "es2020", "--module", "esnext", "--moduleResolution", "bundler"]

@@ -137,7 +137,15 @@ def test_worker_ownership_matches_the_reference(operations: dict[str, Operation]
         rule = operations[op_id].ownership
         assert rule is not None and rule.session is not None, op_id
         assert (rule.status, rule.session.status, rule.session.error) == (403, 404, "Worker not found"), op_id
-    task_ops = ("getTask", "updateTask", "deleteTask", "startTask", "reassignTask", "listTaskMessages", "createTaskNote")
+    task_ops = (
+        "getTask",
+        "updateTask",
+        "deleteTask",
+        "startTask",
+        "reassignTask",
+        "listTaskMessages",
+        "createTaskNote",
+    )
     for op_id in task_ops:
         rule = operations[op_id].ownership
         assert rule is not None and (rule.status, rule.error) == (404, "Task not found"), op_id

@@ -46,8 +46,9 @@ class ResourceEngine(Ops):
     def handles(self, operation_id: str) -> bool:
         return operation_id in self.operations
 
-    def handle(self, operation_id: str, principal: Principal, path: Mapping[str, str], query: Mapping[str, str],
-               body: Any) -> Reply:
+    def handle(
+        self, operation_id: str, principal: Principal, path: Mapping[str, str], query: Mapping[str, str], body: Any
+    ) -> Reply:
         rop = self.operations[operation_id]
         res = resource(rop.name)
         if rop.action == "list":
@@ -122,18 +123,22 @@ class ResourceEngine(Ops):
 
     # -- actions ------------------------------------------------------------------------------------------------
 
-    def _list(self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str,
-              query: Mapping[str, str]) -> Reply:
+    def _list(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str, query: Mapping[str, str]
+    ) -> Reply:
         """Newest first (createdAt, then id); filters and `limit`/`offset` only where the operation declares them."""
         limit = _bounded(query, "limit", rop.limit_default, 1, rop.limit_max)
         offset = _bounded(query, "offset", 0, 0, None) or 0
         with self.store.lock:
             self._reach(rop, res, principal, scope_id)
-            rows = [r for r in self.store.find(res.table, "scope", scope_id)
-                    if all(str(r.get(f)) == query[f] for f in rop.filters if f in query and f != res.scope_field)]
+            rows = [
+                r
+                for r in self.store.find(res.table, "scope", scope_id)
+                if all(str(r.get(f)) == query[f] for f in rop.filters if f in query and f != res.scope_field)
+            ]
             rows.sort(key=lambda r: (parse_iso(str(r["createdAt"])), str(r["id"])), reverse=True)
             total = len(rows)
-            shown = rows[offset: offset + limit] if limit is not None else rows[offset:]
+            shown = rows[offset : offset + limit] if limit is not None else rows[offset:]
             items = [{k: v for k, v in r.items() if k not in rop.write_only} for r in shown]
             out: dict[str, Any] = {rop.envelope or res.table: items}
             if "total" in rop.page_fields:
@@ -142,8 +147,9 @@ class ResourceEngine(Ops):
                 out["hasMore"] = offset + len(shown) < total
             return rop.status, self._out(out)
 
-    def _create(self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str,
-                body: Mapping[str, Any]) -> Reply:
+    def _create(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str, body: Mapping[str, Any]
+    ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
             self._reach(rop, res, principal, scope_id)
@@ -158,8 +164,9 @@ class ResourceEngine(Ops):
             self._announce(res, "create", created)
             return self._reply(rop, created)
 
-    def _update(self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str,
-                body: Mapping[str, Any]) -> Reply:
+    def _update(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, body: Mapping[str, Any]
+    ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
             record = self._record(rop, res, principal, record_id)
@@ -223,6 +230,9 @@ def _bounded(query: Mapping[str, str], name: str, default: int | None, minimum: 
     except ValueError as exc:
         raise BadRequest(f"{name} must be an integer") from exc
     if value < minimum or (maximum is not None and value > maximum):
-        raise BadRequest(f"{name} must be between {minimum} and {maximum}" if maximum is not None
-                         else f"{name} must be at least {minimum}")
+        raise BadRequest(
+            f"{name} must be between {minimum} and {maximum}"
+            if maximum is not None
+            else f"{name} must be at least {minimum}"
+        )
     return value

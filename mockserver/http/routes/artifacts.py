@@ -10,9 +10,14 @@ __all__ = ()
 
 @handles("listArtifacts")
 def list_artifacts(call: Call) -> Reply:
-    return call.api.list_artifacts(call.principal, workspace_id=call.query.get("workspaceId"),
-                                   worker_id=call.query.get("workerId"), task_id=call.query.get("taskId"),
-                                   type=call.query.get("type"), limit=integer(call.query, "limit"))
+    return call.api.list_artifacts(
+        call.principal,
+        workspace_id=call.query.get("workspaceId"),
+        worker_id=call.query.get("workerId"),
+        task_id=call.query.get("taskId"),
+        type=call.query.get("type"),
+        limit=integer(call.query, "limit"),
+    )
 
 
 @handles("getArtifact")

@@ -40,12 +40,14 @@ def update_release_config(call: Call) -> Reply:
 @handles("listWorkerErrorTraces")
 def list_worker_error_traces(call: Call) -> Reply:
     limit = call.query.get("limit")
-    return call.api.worker_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
-                                        call.query.get("since"))
+    return call.api.worker_error_traces(
+        call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
+    )
 
 
 @handles("listTaskErrorTraces")
 def list_task_error_traces(call: Call) -> Reply:
     limit = call.query.get("limit")
-    return call.api.task_error_traces(call.principal, call.path["id"], int(limit) if limit else None,
-                                      call.query.get("since"))
+    return call.api.task_error_traces(
+        call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
+    )

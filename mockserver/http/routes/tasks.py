@@ -10,9 +10,13 @@ __all__ = ()
 
 @handles("listTasks")
 def list_tasks(call: Call) -> Reply:
-    return call.api.list_tasks(call.principal, workspace_id=call.query.get("workspaceId"),
-                               status=call.query.get("status"), limit=integer(call.query, "limit"),
-                               offset=integer(call.query, "offset"))
+    return call.api.list_tasks(
+        call.principal,
+        workspace_id=call.query.get("workspaceId"),
+        status=call.query.get("status"),
+        limit=integer(call.query, "limit"),
+        offset=integer(call.query, "offset"),
+    )
 
 
 @handles("createTask")

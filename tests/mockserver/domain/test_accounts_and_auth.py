@@ -32,14 +32,17 @@ def test_raw_key_without_bearer_prefix_is_accepted(api):
     assert login(api, authorization=key_for("svc")).account_id == ACCOUNT_IDS["svc"]
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer bld_" + "0" * 64,  # well-formed, unknown
-    "Bearer bld_" + "A" * 64,  # upper-case hex
-    "Bearer bld_123",  # too short
-    "bearer " + key_for("svc"),  # the prefix is case-sensitive
-    "Basic dXNlcjpwYXNz",
-    "",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer bld_" + "0" * 64,  # well-formed, unknown
+        "Bearer bld_" + "A" * 64,  # upper-case hex
+        "Bearer bld_123",  # too short
+        "bearer " + key_for("svc"),  # the prefix is case-sensitive
+        "Basic dXNlcjpwYXNz",
+        "",
+    ],
+)
 def test_unknown_or_malformed_key_is_unauthorized(api, header):
     with pytest.raises(Unauthorized) as exc:
         login(api, authorization=header)
@@ -104,8 +107,13 @@ def test_account_lists_never_carry_key_material_even_if_the_world_did(world, raw
 def test_create_account_linked_to_a_workspace_can_claim_and_create_there(api, user):
     created = api.create_account(user("ada"), {"name": "ci", "type": "service", "workspaceId": WEB})
     links = api.list_workspace_accounts(user("ada"), WEB)["accounts"]
-    assert {"accountId": created["id"], "accountName": "ci", "accountType": "service", "canClaim": True,
-            "canCreate": True} in links
+    assert {
+        "accountId": created["id"],
+        "accountName": "ci",
+        "accountType": "service",
+        "canClaim": True,
+        "canCreate": True,
+    } in links
 
 
 def test_create_account_in_a_team_the_user_is_not_in_lands_in_their_own_team(api, user):
@@ -143,9 +151,15 @@ def test_deleted_account_key_stops_working(api, user):
 
 
 def test_me_describes_the_calling_account(api, key):
-    assert api.get_me(key("svc")) == {"id": ACCOUNT_IDS["svc"], "name": "svc", "type": "service",
-                                      "level": "worker", "authType": "api", "maxConcurrentWorkers": 3,
-                                      "teamId": T1}
+    assert api.get_me(key("svc")) == {
+        "id": ACCOUNT_IDS["svc"],
+        "name": "svc",
+        "type": "service",
+        "level": "worker",
+        "authType": "api",
+        "maxConcurrentWorkers": 3,
+        "teamId": T1,
+    }
     assert api.get_me(key("oauth"))["budgetPacing"]["state"] == "inert"
 
 

@@ -116,8 +116,9 @@ def test_claim_orders_by_priority_then_age(api, key):
 
 
 def test_claim_skips_task_with_unmet_dependency(api, key):
-    assert TASK_IDS["blocked"] not in {w["taskId"] for w in claim(api, key("admin"), workspaceId=WEB,
-                                                                   maxTasks=3)["workers"]}
+    assert TASK_IDS["blocked"] not in {
+        w["taskId"] for w in claim(api, key("admin"), workspaceId=WEB, maxTasks=3)["workers"]
+    }
 
 
 def test_claim_takes_task_once_its_dependency_completed(api, key):
@@ -233,13 +234,16 @@ def test_slug_keeps_a_trailing_dash_when_the_cut_lands_on_one():
     assert slugify("Trailing!") == "trailing-"
 
 
-@pytest.mark.parametrize(("git", "context", "expected"), [
-    ({"branchingStrategy": "none"}, {}, "task-abcdef12"),
-    ({"branchPrefix": "feat/"}, {}, "feat/abcdef12-ship-it"),
-    ({"branchPrefix": "feat/", "useBuildBranch": True}, {}, "buildd/abcdef12-ship-it"),
-    ({"branchingStrategy": "none"}, {"headBranch": "release/1.2"}, "release/1.2"),
-    (None, {}, "buildd/abcdef12-ship-it"),
-])
+@pytest.mark.parametrize(
+    ("git", "context", "expected"),
+    [
+        ({"branchingStrategy": "none"}, {}, "task-abcdef12"),
+        ({"branchPrefix": "feat/"}, {}, "feat/abcdef12-ship-it"),
+        ({"branchPrefix": "feat/", "useBuildBranch": True}, {}, "buildd/abcdef12-ship-it"),
+        ({"branchingStrategy": "none"}, {"headBranch": "release/1.2"}, "release/1.2"),
+        (None, {}, "buildd/abcdef12-ship-it"),
+    ],
+)
 def test_branch_honours_head_branch_and_workspace_git_config(git, context, expected):
     task = {"id": "abcdef12-0000-4000-8000-000000000000", "title": "Ship it", "context": context}
     assert branch_name(task, {"gitConfig": git}) == expected
@@ -277,20 +281,33 @@ def test_claim_reclaims_a_pending_task_whose_old_claim_expired(api, key):
 def test_fifty_concurrent_claimers_get_each_of_twenty_tasks_exactly_once():
     world = build_world()
     world["workspaces"][0]["repo"] = None  # no repo: no workspace task cap
-    world["tasks"] = [{**world["tasks"][0], "id": uid(1000 + i), "title": f"Job {i}", "startAt": None,
-                       "dependsOn": [], "priority": i % 4, "createdAt": at(-100 + i), "updatedAt": at(-100 + i)}
-                      for i in range(20)]
+    world["tasks"] = [
+        {
+            **world["tasks"][0],
+            "id": uid(1000 + i),
+            "title": f"Job {i}",
+            "startAt": None,
+            "dependsOn": [],
+            "priority": i % 4,
+            "createdAt": at(-100 + i),
+            "updatedAt": at(-100 + i),
+        }
+        for i in range(20)
+    ]
     base = world["accounts"][1]
     accounts, credentials = [], []
     for i in range(50):
         account_id, key = uid(5000 + i), "bld_" + f"{i:064x}"
         accounts.append({**base, "id": account_id, "name": f"runner-{i}", "maxConcurrentWorkers": 3})
-        credentials.append({"accountId": account_id, "apiKey": key,
-                            "apiKeyHash": hashlib.sha256(key.encode()).hexdigest()})
+        credentials.append(
+            {"accountId": account_id, "apiKey": key, "apiKeyHash": hashlib.sha256(key.encode()).hexdigest()}
+        )
     world["accounts"], world["credentials"] = accounts, credentials
     api = Buildd(Store(world), Clock(frozen_at=EPOCH), Ids(1), Outbox())
-    principals = [authenticate(api.store, authorization=f"Bearer {c['apiKey']}", session_token=None,
-                               accept={"apiKey"}) for c in credentials]
+    principals = [
+        authenticate(api.store, authorization=f"Bearer {c['apiKey']}", session_token=None, accept={"apiKey"})
+        for c in credentials
+    ]
     claimed: list[str] = []
     barrier = threading.Barrier(len(principals))
     lock = threading.Lock()
@@ -317,4 +334,3 @@ def test_claim_reads_the_pending_index_not_the_whole_store(api, key, monkeypatch
 
     monkeypatch.setattr(api.store, "rows", no_scans)
     assert claim(api, key("svc"), workspaceId=WEB)["workers"]
-

@@ -27,15 +27,15 @@ def test_every_fixture_key_gets_a_documented_claim_answer(fixture_world, spec):
     api = SpecChecked(Buildd(Store(fixture_world), Clock(frozen_at=epoch), Ids(1), Outbox()), spec)
     answers = {}
     for credential in fixture_world["credentials"]:
-        principal = authenticate(api.store, authorization=f"Bearer {credential['apiKey']}", session_token=None,
-                                 accept={"apiKey"})
+        principal = authenticate(
+            api.store, authorization=f"Bearer {credential['apiKey']}", session_token=None, accept={"apiKey"}
+        )
         try:
             result = api.claim_tasks(principal, {"runner": "r", "claimAcrossAccessible": True})
             answers[principal.account["name"]] = len(result["workers"]) or result["diagnostics"]["reason"]
         except DomainError as exc:
             answers[principal.account["name"]] = exc.status
     assert 403 in answers.values() and any(isinstance(v, int) and 0 < v < 100 for v in answers.values())
-
 
 
 @pytest.mark.parametrize("size", [5_000, 10_000])
@@ -48,11 +48,21 @@ def test_the_large_world_leaves_every_repo_workspace_room_under_its_cap(size):
         active = sum(1 for w in world["workers"] if w["workspaceId"] == workspace["id"] and w["status"] in capped)
         assert active <= workspace["maxConcurrentTasks"] // 2, (workspace["name"], active)
     api = Buildd(Store(world), Clock(frozen_at=parse_iso(world["meta"]["epoch"])), Ids(1), Outbox())
-    admin = next(c for c in world["credentials"] if c.get("apiKey") and
-                 next(a for a in world["accounts"] if a["id"] == c["accountId"])["name"] == "acme-admin")
-    principal = authenticate(api.store, authorization=f"Bearer {admin['apiKey']}", session_token=None,
-                             accept={"apiKey"})
-    task = next(t for t in world["tasks"] if t["status"] == "pending" and not t.get("startAt") and not t["dependsOn"]
-                and api.store.get("workspaces", t["workspaceId"])["teamId"] == principal.account["teamId"]
-                and api.store.get("workspaces", t["workspaceId"]).get("accessMode") == "open")
+    admin = next(
+        c
+        for c in world["credentials"]
+        if c.get("apiKey") and next(a for a in world["accounts"] if a["id"] == c["accountId"])["name"] == "acme-admin"
+    )
+    principal = authenticate(
+        api.store, authorization=f"Bearer {admin['apiKey']}", session_token=None, accept={"apiKey"}
+    )
+    task = next(
+        t
+        for t in world["tasks"]
+        if t["status"] == "pending"
+        and not t.get("startAt")
+        and not t["dependsOn"]
+        and api.store.get("workspaces", t["workspaceId"])["teamId"] == principal.account["teamId"]
+        and api.store.get("workspaces", t["workspaceId"]).get("accessMode") == "open"
+    )
     assert api.start_task(principal, task["id"], None)["started"] is True  # no workspace_cap_reached

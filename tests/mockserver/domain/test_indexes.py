@@ -47,8 +47,15 @@ CLAIMERS = ("svc", "admin", "action", "globex-svc")
 _PAGE_ORDER = {"pending": 0, "assigned": 1, "in_progress": 2}
 
 
-def reference_list(api: Buildd, principal: Principal, *, workspace_id: str | None = None, status: str | None = None,
-                   limit: int | None = None, offset: int | None = None) -> dict[str, Any]:
+def reference_list(
+    api: Buildd,
+    principal: Principal,
+    *,
+    workspace_id: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> dict[str, Any]:
     """`TaskOps.list_tasks` as it was: every visible task filtered and sorted."""
     store = api.store
     workspaces = access.visible_workspaces(store, principal)
@@ -61,30 +68,60 @@ def reference_list(api: Buildd, principal: Principal, *, workspace_id: str | Non
         tasks = [t for t in tasks if t["status"] == status]
     if limit is not None:
         offset = offset or 0
-        ordered = sorted(tasks, key=lambda t: (_PAGE_ORDER.get(str(t["status"]), 3), -int(t.get("priority") or 0),
-                                               parse_iso(str(t["createdAt"])), str(t["id"])))
-        page = ordered[offset:offset + limit]
+        ordered = sorted(
+            tasks,
+            key=lambda t: (
+                _PAGE_ORDER.get(str(t["status"]), 3),
+                -int(t.get("priority") or 0),
+                parse_iso(str(t["createdAt"])),
+                str(t["id"]),
+            ),
+        )
+        page = ordered[offset : offset + limit]
         return {
-            "tasks": [{"id": t["id"], "workspaceId": t["workspaceId"], "title": t["title"], "status": t["status"],
-                       "priority": t.get("priority", 0), "category": t.get("category"),
-                       "descriptionPreview": (t.get("description") or "")[:150] or None} for t in page],
+            "tasks": [
+                {
+                    "id": t["id"],
+                    "workspaceId": t["workspaceId"],
+                    "title": t["title"],
+                    "status": t["status"],
+                    "priority": t.get("priority", 0),
+                    "category": t.get("category"),
+                    "descriptionPreview": (t.get("description") or "")[:150] or None,
+                }
+                for t in page
+            ],
             "total": len(ordered),
             "pendingCount": sum(1 for t in ordered if t["status"] == "pending"),
             "hasMore": offset + len(page) < len(ordered),
         }
     if status is None:
         since = api.clock.now() - timedelta(hours=24)
-        tasks = [t for t in tasks if t["status"] not in TERMINAL_TASK_STATUSES
-                 or (t["status"] in ("completed", "failed") and parse_iso(str(t["updatedAt"])) >= since)]
+        tasks = [
+            t
+            for t in tasks
+            if t["status"] not in TERMINAL_TASK_STATUSES
+            or (t["status"] in ("completed", "failed") and parse_iso(str(t["updatedAt"])) >= since)
+        ]
     tasks.sort(key=lambda t: (parse_iso(str(t["createdAt"])), str(t["id"])), reverse=True)
     by_id = {str(ws["id"]): ws for ws in workspaces}
-    items = [{**clone(t), "workspace": {"id": by_id[str(t["workspaceId"])]["id"],
-                                        "name": by_id[str(t["workspaceId"])]["name"],
-                                        "repo": by_id[str(t["workspaceId"])].get("repo")}} for t in tasks[:200]]
+    items = [
+        {
+            **clone(t),
+            "workspace": {
+                "id": by_id[str(t["workspaceId"])]["id"],
+                "name": by_id[str(t["workspaceId"])]["name"],
+                "repo": by_id[str(t["workspaceId"])].get("repo"),
+            },
+        }
+        for t in tasks[:200]
+    ]
     out: dict[str, Any] = {"tasks": items}
     if principal.is_key:
-        out["budgetWindows"] = {"claude": {"resetAt": None, "resolution": "default_budget_window"},
-                                "codex": {"resetAt": None, "resolution": "default_budget_window"}}
+        out["budgetWindows"] = {
+            "claude": {"resetAt": None, "resolution": "default_budget_window"},
+            "codex": {"resetAt": None, "resolution": "default_budget_window"},
+        }
     return out
 
 
@@ -96,16 +133,22 @@ def reference_claim(api: Buildd, account: Mapping[str, Any], body: Mapping[str, 
     slots = min(int(body.get("maxTasks", 3)), int(account.get("maxConcurrentWorkers") or 3) - live)
     workspaces = access.claimable_workspaces(store, dict(account), body.get("workspaceId"))
     if slots <= 0:
-        return [], {"reason": "no_slots", "activeWorkers": live,
-                    "maxConcurrent": int(account.get("maxConcurrentWorkers") or 3)}
+        return [], {
+            "reason": "no_slots",
+            "activeWorkers": live,
+            "maxConcurrent": int(account.get("maxConcurrentWorkers") or 3),
+        }
     if not workspaces:
         return [], {"reason": "no_workspaces"}
     skills = frozenset(str(s) for s in body.get("availableSkills") or [])
     runner = body["runner"]
 
     def cooling(worker: Mapping[str, Any]) -> bool:
-        return (worker.get("runner") == runner and worker["status"] in ("error", "failed")
-                and now - parse_iso(str(worker["updatedAt"])) < timedelta(seconds=60))
+        return (
+            worker.get("runner") == runner
+            and worker["status"] in ("error", "failed")
+            and now - parse_iso(str(worker["updatedAt"])) < timedelta(seconds=60)
+        )
 
     def ok(task: Mapping[str, Any]) -> bool:
         if task.get("claimedBy") and task.get("expiresAt") and parse_iso(str(task["expiresAt"])) >= now:
@@ -122,8 +165,10 @@ def reference_claim(api: Buildd, account: Mapping[str, Any], body: Mapping[str, 
             return False
         if (task.get("context") or {}).get("bypassDepsGate"):
             return True
-        return all(store.get("tasks", d) is None or store.get("tasks", d)["status"] in ("completed", "cancelled")
-                   for d in task.get("dependsOn") or [])
+        return all(
+            store.get("tasks", d) is None or store.get("tasks", d)["status"] in ("completed", "cancelled")
+            for d in task.get("dependsOn") or []
+        )
 
     def walk() -> Iterator[Mapping[str, Any]]:
         if body.get("taskId") is not None:
@@ -132,9 +177,12 @@ def reference_claim(api: Buildd, account: Mapping[str, Any], body: Mapping[str, 
             if task is not None and task["status"] == "pending" and task["workspaceId"] in ids and ok(task):
                 yield task
             return
-        entries = sorted((-int(t.get("priority") or 0), parse_iso(str(t["createdAt"])), str(t["id"]))
-                         for ws in workspaces for t in store.find("tasks", "workspace", str(ws["id"]))
-                         if t["status"] == "pending")
+        entries = sorted(
+            (-int(t.get("priority") or 0), parse_iso(str(t["createdAt"])), str(t["id"]))
+            for ws in workspaces
+            for t in store.find("tasks", "workspace", str(ws["id"]))
+            if t["status"] == "pending"
+        )
         for entry in entries:
             task = store.get("tasks", entry[2])
             if task is not None and ok(task):
@@ -193,14 +241,28 @@ def random_world(seed: int, n_tasks: int = 240) -> dict[str, Any]:
         status = rng.choice(STATUSES)
         created = rng.choice((-600, -300, -120, -60, -30)) + rng.choice((0, 0, 0.5, 1))  # many ties
         task: dict[str, Any] = {
-            "id": tid, "workspaceId": rng.choice(WORKSPACES), "title": f"Task {n}",
-            "description": rng.choice((None, "", "short", "x" * 200)), "context": {}, "status": status,
-            "priority": rng.choice((None, 0, 0, 1, 2, 5, -3)), "mode": "execution",
-            "runnerPreference": rng.choice(PREFERENCES), "requiredCapabilities": list(rng.choice(CAPS)),
-            "dependsOn": [], "claimedBy": None, "claimedAt": None, "expiresAt": None, "outputRequirement": "auto",
-            "requiresReview": False, "backend": "claude", "startAt": None, "result": None,
+            "id": tid,
+            "workspaceId": rng.choice(WORKSPACES),
+            "title": f"Task {n}",
+            "description": rng.choice((None, "", "short", "x" * 200)),
+            "context": {},
+            "status": status,
+            "priority": rng.choice((None, 0, 0, 1, 2, 5, -3)),
+            "mode": "execution",
+            "runnerPreference": rng.choice(PREFERENCES),
+            "requiredCapabilities": list(rng.choice(CAPS)),
+            "dependsOn": [],
+            "claimedBy": None,
+            "claimedAt": None,
+            "expiresAt": None,
+            "outputRequirement": "auto",
+            "requiresReview": False,
+            "backend": "claude",
+            "startAt": None,
+            "result": None,
             "category": rng.choice((None, "bug", "docs")),
-            "createdAt": _stamp(rng, created), "updatedAt": _stamp(rng, created),
+            "createdAt": _stamp(rng, created),
+            "updatedAt": _stamp(rng, created),
         }
         if status in ("completed", "failed", "cancelled"):
             # around the 24 h boundary of the default list, some exactly on it
@@ -221,22 +283,44 @@ def random_world(seed: int, n_tasks: int = 240) -> dict[str, Any]:
     for n, task in enumerate(rng.sample(world["tasks"], 40)):
         status = rng.choice(("idle", "running", "waiting_input", "failed", "error", "completed"))
         account = rng.choice(("svc", "admin", "action"))
-        world["workers"].append({
-            "id": uid(50_000 + n), "taskId": task["id"], "workspaceId": task["workspaceId"],
-            "accountId": ACCOUNT_IDS[account], "name": f"w{n}", "runner": rng.choice(("r1", "r2")), "branch": "b",
-            "status": status, "progress": 0, "error": None, "milestones": [], "instructionHistory": [],
-            "createdAt": _stamp(rng, -200), "updatedAt": _stamp(rng, rng.choice((-400, -160, -20, -10, -3, -0.5))),
-        })
-    world["heartbeats"] = [{"accountId": ACCOUNT_IDS["svc"], "localUiUrl": "http://r1", "viewerToken": "v",
-                            "lastHeartbeatAt": _stamp(rng, -10)}]
+        world["workers"].append(
+            {
+                "id": uid(50_000 + n),
+                "taskId": task["id"],
+                "workspaceId": task["workspaceId"],
+                "accountId": ACCOUNT_IDS[account],
+                "name": f"w{n}",
+                "runner": rng.choice(("r1", "r2")),
+                "branch": "b",
+                "status": status,
+                "progress": 0,
+                "error": None,
+                "milestones": [],
+                "instructionHistory": [],
+                "createdAt": _stamp(rng, -200),
+                "updatedAt": _stamp(rng, rng.choice((-400, -160, -20, -10, -3, -0.5))),
+            }
+        )
+    world["heartbeats"] = [
+        {
+            "accountId": ACCOUNT_IDS["svc"],
+            "localUiUrl": "http://r1",
+            "viewerToken": "v",
+            "lastHeartbeatAt": _stamp(rng, -10),
+        }
+    ]
     return world
 
 
 def principals(api: Buildd) -> list[Principal]:
-    keys = [authenticate(api.store, authorization=f"Bearer {key_for(name)}", session_token=None,
-                         accept={"apiKey"}) for name in KEYS]
-    sessions = [authenticate(api.store, authorization=None, session_token=token, accept={"session"})
-                for token in SESSIONS.values()]
+    keys = [
+        authenticate(api.store, authorization=f"Bearer {key_for(name)}", session_token=None, accept={"apiKey"})
+        for name in KEYS
+    ]
+    sessions = [
+        authenticate(api.store, authorization=None, session_token=token, accept={"session"})
+        for token in SESSIONS.values()
+    ]
     return keys + sessions
 
 
@@ -252,18 +336,23 @@ def index_snapshot(store: Store) -> dict[str, Any]:
     queue: dict[str, list[tuple[str, Any, bool]]] = {}
     slot = tasks.slot_of
     for ws, groups in tasks.ready.items():
-        queue.setdefault(ws, []).extend((repr(bucket), rank, False) for bucket, ranks in groups.items()
-                                        for rank in ranks)
+        queue.setdefault(ws, []).extend(
+            (repr(bucket), rank, False) for bucket, ranks in groups.items() for rank in ranks
+        )
     for ws, waiting in tasks.deferred.items():
-        queue.setdefault(ws, []).extend((repr(slot[rank[2]].bucket), rank, tasks._is_blocked(slot[rank[2]]))
-                                        for _start, rank in waiting)
+        queue.setdefault(ws, []).extend(
+            (repr(slot[rank[2]].bucket), rank, tasks._is_blocked(slot[rank[2]])) for _start, rank in waiting
+        )
     for rid in tasks.blocked:
         queue.setdefault(slot[rid].ws, []).append((repr(slot[rid].bucket), slot[rid].rank, True))
-    return {"rank": clone_lists(tasks.rank), "created": clone_lists(tasks.created),
-            "updated": clone_lists(tasks.updated),
-            "queue": {ws: sorted(entries, key=lambda e: e[1]) for ws, entries in queue.items()},
-            "waits_on": {dep: sorted(ids) for dep, ids in tasks.waits_on.items()},
-            "stale": {a: list(e) for a, e in store._indexes.stale.by_account.items()}}
+    return {
+        "rank": clone_lists(tasks.rank),
+        "created": clone_lists(tasks.created),
+        "updated": clone_lists(tasks.updated),
+        "queue": {ws: sorted(entries, key=lambda e: e[1]) for ws, entries in queue.items()},
+        "waits_on": {dep: sorted(ids) for dep, ids in tasks.waits_on.items()},
+        "stale": {a: list(e) for a, e in store._indexes.stale.by_account.items()},
+    }
 
 
 def clone_lists(outer: Mapping[str, Mapping[Any, list[Any]]]) -> dict[str, dict[Any, list[Any]]]:
@@ -272,13 +361,29 @@ def clone_lists(outer: Mapping[str, Mapping[Any, list[Any]]]) -> dict[str, dict[
 
 def assert_lists_match(api: Buildd, rng: random.Random, who: list[Principal]) -> None:
     for principal in who:
-        for status in rng.sample((None, "active", "pending", "assigned", "in_progress", "review", "completed",
-                                  "failed", "cancelled", "nope"), 4):
+        for status in rng.sample(
+            (
+                None,
+                "active",
+                "pending",
+                "assigned",
+                "in_progress",
+                "review",
+                "completed",
+                "failed",
+                "cancelled",
+                "nope",
+            ),
+            4,
+        ):
             workspace_id = rng.choice((None, None, WEB, VAULT, GLOBEX_APP, uid(404)))
             args: dict[str, Any] = {"workspace_id": workspace_id, "status": status}
             assert api.list_tasks(principal, **args) == reference_list(api, principal, **args), args
-            for limit, offset in ((rng.randint(1, 200), rng.randint(0, 260)), (rng.randint(1, 30), 0),
-                                  (rng.randint(1, 5), rng.randint(0, 40))):
+            for limit, offset in (
+                (rng.randint(1, 200), rng.randint(0, 260)),
+                (rng.randint(1, 30), 0),
+                (rng.randint(1, 5), rng.randint(0, 40)),
+            ):
                 paged = {**args, "limit": limit, "offset": offset}
                 assert api.list_tasks(principal, **paged) == reference_list(api, principal, **paged), paged
 
@@ -309,8 +414,11 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
         try:
             if roll < 0.35:
                 name = rng.choice(CLAIMERS)
-                body: dict[str, Any] = {"runner": rng.choice(("r1", "r2")), "maxTasks": rng.randint(1, 4),
-                                        "capabilities": list(rng.choice(CAPS))}
+                body: dict[str, Any] = {
+                    "runner": rng.choice(("r1", "r2")),
+                    "maxTasks": rng.randint(1, 4),
+                    "capabilities": list(rng.choice(CAPS)),
+                }
                 if rng.random() < 0.15:
                     body["workspaceId"] = rng.choice(WORKSPACES)
                 if rng.random() < 0.1:
@@ -319,38 +427,63 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
                     body["availableSkills"] = ["builder"]
                 account = api.store.get("accounts", by_name[name].account_id)
                 with api.store.transaction():  # what the claim does first, so the reference sees the same state
-                    expire_stale_workers(api.store, api.clock.now(), api._emit, api._event_task,
-                                         account_id=str(account["id"]))
+                    expire_stale_workers(
+                        api.store, api.clock.now(), api._emit, api._event_task, account_id=str(account["id"])
+                    )
                 expected = reference_claim(api, account, body)
                 result = api.claim_tasks(by_name[name], body)
                 assert ([w["taskId"] for w in result["workers"]], result.get("diagnostics")) == expected, body
             elif roll < 0.5:
-                live = [w for w in api.store.rows("workers") if w["status"] in LIVE_WORKER_STATUSES
-                        and w["accountId"] in {ACCOUNT_IDS[n] for n in CLAIMERS}]
+                live = [
+                    w
+                    for w in api.store.rows("workers")
+                    if w["status"] in LIVE_WORKER_STATUSES and w["accountId"] in {ACCOUNT_IDS[n] for n in CLAIMERS}
+                ]
                 if live:
                     worker = rng.choice(live)
                     owner = next(p for p in who if p.account_id == worker["accountId"])
-                    api.update_worker(owner, worker["id"], {"status": rng.choice(("running", "completed",
-                                                                                  "failed", "waiting_input"))})
+                    api.update_worker(
+                        owner, worker["id"], {"status": rng.choice(("running", "completed", "failed", "waiting_input"))}
+                    )
             elif roll < 0.62:
                 task = rng.choice(list(api.store.rows("tasks")))
-                change = rng.choice(({"priority": rng.randint(-5, 9)}, {"status": "pending"},
-                                     {"status": "completed"}, {"status": "cancelled"}, {"title": "renamed"}))
+                change = rng.choice(
+                    (
+                        {"priority": rng.randint(-5, 9)},
+                        {"status": "pending"},
+                        {"status": "completed"},
+                        {"status": "cancelled"},
+                        {"title": "renamed"},
+                    )
+                )
                 api.update_task(ada, task["id"], change)
             elif roll < 0.7:
-                api.create_task(ada, {"title": f"new {step}", "workspaceId": rng.choice((WEB, EMPTY)),
-                                         "priority": rng.randint(0, 9), "requiredCapabilities": list(rng.choice(CAPS)),
-                                         "startIn": rng.choice((None, 0, 10, 120)),
-                                         "runnerPreference": rng.choice(("any", "service", "action"))})
+                api.create_task(
+                    ada,
+                    {
+                        "title": f"new {step}",
+                        "workspaceId": rng.choice((WEB, EMPTY)),
+                        "priority": rng.randint(0, 9),
+                        "requiredCapabilities": list(rng.choice(CAPS)),
+                        "startIn": rng.choice((None, 0, 10, 120)),
+                        "runnerPreference": rng.choice(("any", "service", "action")),
+                    },
+                )
             elif roll < 0.75:
                 task = rng.choice(list(api.store.rows("tasks")))
                 api.delete_task(ada, task["id"], force=True)
             elif roll < 0.85:
                 with pytest.raises(RuntimeError), api.store.transaction():
                     for task in rng.sample(list(api.store.rows("tasks")), 5):
-                        api.store.update("tasks", task["id"], {"status": rng.choice(STATUSES),
-                                                               "priority": rng.randint(-9, 9),
-                                                               "startAt": to_iso(api.clock.now())})
+                        api.store.update(
+                            "tasks",
+                            task["id"],
+                            {
+                                "status": rng.choice(STATUSES),
+                                "priority": rng.randint(-9, 9),
+                                "startAt": to_iso(api.clock.now()),
+                            },
+                        )
                     raise RuntimeError("undo all of it")
             elif roll < 0.93:
                 api.clock.advance(rng.choice((30, 600, 3600, 4 * 3600)))
@@ -365,8 +498,9 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
             assert index_snapshot(api.store) == index_snapshot(fresh)
             for name in CLAIMERS:
                 account_id = ACCOUNT_IDS[name]
-                assert set(api.store.overdue_workers(account_id, micros(api.clock.now()))) == \
-                    reference_overdue(api.store, account_id, api.clock.now())
+                assert set(api.store.overdue_workers(account_id, micros(api.clock.now()))) == reference_overdue(
+                    api.store, account_id, api.clock.now()
+                )
 
 
 def test_a_claim_sweeps_exactly_the_stale_workers_the_full_scan_finds() -> None:
@@ -378,9 +512,12 @@ def test_a_claim_sweeps_exactly_the_stale_workers_the_full_scan_finds() -> None:
     for minutes in (0, 4, 6, 16, 140, 160, 600):
         api.clock.freeze(EPOCH + timedelta(minutes=minutes))
         now = api.clock.now()
-        expected = {str(w["id"]) for w in api.store.find("workers", "liveAccount", ACCOUNT_IDS["svc"])
-                    if now - parse_iso(str(w["updatedAt"])) > STALE_AFTER.get(str(w["status"]), timedelta.max)
-                    or (now - parse_iso(str(w["updatedAt"])) > HEARTBEAT_WINDOW and minutes >= 160)}
+        expected = {
+            str(w["id"])
+            for w in api.store.find("workers", "liveAccount", ACCOUNT_IDS["svc"])
+            if now - parse_iso(str(w["updatedAt"])) > STALE_AFTER.get(str(w["status"]), timedelta.max)
+            or (now - parse_iso(str(w["updatedAt"])) > HEARTBEAT_WINDOW and minutes >= 160)
+        }
         api.claim_tasks(svc, {"runner": "r9", "maxTasks": 0})
         failed = {e.payload["workerId"] for e in api.outbox.drain() if e.name == "worker:failed"}
         assert failed == expected, minutes
@@ -397,8 +534,14 @@ def test_a_world_with_a_key_twice_keeps_the_last_record_indexed() -> None:
 
 
 def test_index_timestamps_order_as_the_datetimes_do() -> None:
-    stamps = ["2026-01-15T10:00:00Z", "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:00.001Z",
-              "2026-01-15T11:00:00+01:00", "2026-01-15T09:59:59.999999", "0001-01-01T00:00:00Z"]
+    stamps = [
+        "2026-01-15T10:00:00Z",
+        "2026-01-15T10:00:00.000Z",
+        "2026-01-15T10:00:00.001Z",
+        "2026-01-15T11:00:00+01:00",
+        "2026-01-15T09:59:59.999999",
+        "0001-01-01T00:00:00Z",
+    ]
     assert sorted(stamps, key=iso_micros) == sorted(stamps, key=parse_iso)
     assert iso_micros("1970-01-01T00:00:00Z") == 0 == micros(parse_iso("1970-01-01T00:00:00.000Z"))
 

@@ -29,8 +29,7 @@ def test_d1_a_resumed_state_file_never_hands_out_an_id_or_a_key_twice(tmp_path: 
     keys: set[str] = set()
     for life in range(3):
         api = _start(path)
-        svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None,
-                           accept={"apiKey"})
+        svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
         ada = authenticate(api.store, authorization=None, session_token=SESSIONS["ada"], accept={"session"})
         task = api.create_task(svc, {"title": f"life {life}", "workspaceId": WEB})
         account = api.create_account(ada, {"name": f"runner {life}", "type": "service"})
@@ -53,10 +52,10 @@ def test_d1_a_resumed_state_file_never_hands_out_an_id_or_a_key_twice(tmp_path: 
 
 def test_d1_a_fresh_state_file_keeps_the_seeded_ids(tmp_path: Path) -> None:
     """The fix must not touch determinism: a new file (or no file) starts from the seed, as before."""
+
     def first_task_id(state_file: Path | None) -> str:
         api = Buildd(Store(build_world(), state_file=state_file), Clock(frozen_at=EPOCH), Ids(5), Outbox())
-        svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None,
-                           accept={"apiKey"})
+        svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
         task_id = str(api.create_task(svc, {"title": "x", "workspaceId": WEB})["id"])
         api.store.close()
         return task_id

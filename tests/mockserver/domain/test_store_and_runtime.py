@@ -57,8 +57,9 @@ def test_ids_are_seeded_version_4_uuids_and_documented_key_formats():
 def test_two_mocks_with_the_same_seed_hand_out_the_same_ids():
     def first_worker_id() -> str:
         api = Buildd(Store(build_world()), Clock(frozen_at=EPOCH), Ids(3), Outbox())
-        principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None,
-                                 accept={"apiKey"})
+        principal = authenticate(
+            api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"}
+        )
         return str(api.claim_tasks(principal, {"runner": "r"})["workers"][0]["id"])
 
     assert first_worker_id() == first_worker_id()
@@ -111,8 +112,7 @@ def test_dump_is_the_world_format_with_key_hashes_only(api):
 def test_state_file_write_through_survives_a_reopen(tmp_path: Path, key):
     path = tmp_path / "state.sqlite"
     api = Buildd(Store(build_world(), state_file=path), Clock(frozen_at=EPOCH), Ids(5), Outbox())
-    principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None,
-                             accept={"apiKey"})
+    principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
     worker = api.claim_tasks(principal, {"runner": "r", "taskId": TASK_IDS["high"]})["workers"][0]
     created = api.create_task(principal, {"title": "persist me", "workspaceId": WEB})
     api.store.close()
@@ -129,8 +129,7 @@ def test_state_file_write_through_survives_a_reopen(tmp_path: Path, key):
 
 def _write_then_die(path: str) -> None:
     api = Buildd(Store(build_world(), state_file=path), Clock(frozen_at=EPOCH), Ids(5), Outbox())
-    principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None,
-                             accept={"apiKey"})
+    principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
     api.create_task(principal, {"title": "acknowledged", "workspaceId": WEB})
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -208,16 +207,30 @@ def test_outbox_listener_gets_events_in_commit_order_instead_of_the_buffer(raw_a
     assert heard == ["task:created", "task:assigned"] and raw_api.outbox.drain() == []
 
 
-SCHEMA_OF_TABLE = {"teams": "Team", "users": "User", "memberships": "TeamMembership", "accounts": "Account",
-                   "accountWorkspaces": "AccountWorkspace", "workspaces": "Workspace", "tasks": "Task",
-                   "workers": "Worker", "artifacts": "Artifact", "schedules": "Schedule", "notes": "TaskNote",
-                   "heartbeats": "WorkerHeartbeat", "sessions": "Session"}
+SCHEMA_OF_TABLE = {
+    "teams": "Team",
+    "users": "User",
+    "memberships": "TeamMembership",
+    "accounts": "Account",
+    "accountWorkspaces": "AccountWorkspace",
+    "workspaces": "Workspace",
+    "tasks": "Task",
+    "workers": "Worker",
+    "artifacts": "Artifact",
+    "schedules": "Schedule",
+    "notes": "TaskNote",
+    "heartbeats": "WorkerHeartbeat",
+    "sessions": "Session",
+}
 
 
 def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(api, key, user, spec):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    api.update_worker(key("svc"), worker["id"], {"status": "running", "costUsd": 1.5, "appendMilestones": [
-        {"type": "status", "label": "go", "ts": ms(0)}]})
+    api.update_worker(
+        key("svc"),
+        worker["id"],
+        {"status": "running", "costUsd": 1.5, "appendMilestones": [{"type": "status", "label": "go", "ts": ms(0)}]},
+    )
     api.create_worker_artifact(key("svc"), worker["id"], {"type": "link", "title": "PR", "url": "https://x"})
     api.update_worker(key("svc"), worker["id"], {"status": "completed", "summary": "done"})
     api.create_task_note(key("svc"), TASK_IDS["high"], {"type": "question", "title": "?"})

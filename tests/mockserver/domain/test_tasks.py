@@ -30,8 +30,7 @@ def test_create_by_session_without_workspace_is_400(api, user):
 def test_create_in_restricted_workspace_without_can_create_is_403_naming_the_account(api, key):
     with pytest.raises(Forbidden) as exc:
         api.create_task(key("action"), {"title": "x", "workspaceId": VAULT})
-    assert exc.value.body()["error"] == ('Account "action" does not have permission to create tasks in this '
-                                         "workspace.")
+    assert exc.value.body()["error"] == ('Account "action" does not have permission to create tasks in this workspace.')
 
 
 def test_create_in_restricted_workspace_without_any_link_is_404(api, key):
@@ -68,11 +67,19 @@ def test_create_emits_task_created_then_task_assigned_on_the_workspace(api, key)
     events(api)
     task = api.create_task(key("svc"), {"title": "Ship it", "workspaceId": WEB, "priority": 4})
     sent = events(api)
-    assert [(e.channel, e.name) for e in sent] == [(f"workspace-{WEB}", "task:created"),
-                                                   (f"workspace-{WEB}", "task:assigned")]
-    assert sent[0].payload["task"] == {"id": task["id"], "title": "Ship it", "description": None,
-                                       "workspaceId": WEB, "mode": "execution", "priority": 4,
-                                       "workspace": {"name": "web", "repo": "acme/web"}}
+    assert [(e.channel, e.name) for e in sent] == [
+        (f"workspace-{WEB}", "task:created"),
+        (f"workspace-{WEB}", "task:assigned"),
+    ]
+    assert sent[0].payload["task"] == {
+        "id": task["id"],
+        "title": "Ship it",
+        "description": None,
+        "workspaceId": WEB,
+        "mode": "execution",
+        "priority": 4,
+        "workspace": {"name": "web", "repo": "acme/web"},
+    }
     assert sent[1].payload["targetLocalUiUrl"] is None
 
 
@@ -151,8 +158,9 @@ def test_patch_to_cancelled_tells_the_live_worker_to_abort(api, key):
     events(api)
     api.update_task(key("svc"), TASK_IDS["low"], {"status": "cancelled"})
     abort = events(api, "worker:command")
-    assert [(e.channel, e.payload["action"], e.payload["reason"]) for e in abort] == \
-        [(f"worker-{worker['id']}", "abort", "task_cancelled")]
+    assert [(e.channel, e.payload["action"], e.payload["reason"]) for e in abort] == [
+        (f"worker-{worker['id']}", "abort", "task_cancelled")
+    ]
 
 
 def test_patch_status_emits_task_updated_and_task_completed(api, key):
@@ -194,8 +202,11 @@ def test_delete_of_other_teams_task_is_404(api, user):
 
 def test_start_announces_the_task_and_bumps_priority_once(api, key):
     events(api)
-    assert api.start_task(key("svc"), TASK_IDS["low"], {}) == {"started": True, "taskId": TASK_IDS["low"],
-                                                               "targetLocalUiUrl": None}
+    assert api.start_task(key("svc"), TASK_IDS["low"], {}) == {
+        "started": True,
+        "taskId": TASK_IDS["low"],
+        "targetLocalUiUrl": None,
+    }
     api.start_task(key("svc"), TASK_IDS["low"], {})
     assert api.store.get("tasks", TASK_IDS["low"])["priority"] == 1
     assert [e.name for e in events(api)] == ["task:assigned", "task:assigned"]
@@ -266,16 +277,23 @@ def test_reassign_checks_access_for_every_status(api, key):
 def test_reassign_of_completed_task_says_why_not(api, key):
     api.update_task(key("svc"), TASK_IDS["low"], {"status": "completed"})
     got = api.reassign_task(key("svc"), TASK_IDS["low"])
-    assert got == {"reassigned": False, "taskId": TASK_IDS["low"], "status": "completed",
-                   "reason": "Cannot reassign task with status: completed"}
+    assert got == {
+        "reassigned": False,
+        "taskId": TASK_IDS["low"],
+        "status": "completed",
+        "reason": "Cannot reassign task with status: completed",
+    }
 
 
 # -- messages and notes ----------------------------------------------------------------------------------------------
 
 
 def test_messages_of_unclaimed_task_are_empty(api, key):
-    assert api.list_task_messages(key("svc"), TASK_IDS["low"]) == {"taskId": TASK_IDS["low"], "workerId": None,
-                                                                   "messages": []}
+    assert api.list_task_messages(key("svc"), TASK_IDS["low"]) == {
+        "taskId": TASK_IDS["low"],
+        "workerId": None,
+        "messages": [],
+    }
 
 
 def test_note_defaults_follow_the_caller_and_type(api, key, user):
@@ -303,4 +321,3 @@ def test_note_on_mission_task_is_409(api, key):
 def test_note_on_other_teams_task_is_404(api, key):
     with pytest.raises(NotFound):
         api.create_task_note(key("svc"), TASK_IDS["globex-task"], {"type": "update", "title": "x"})
-

@@ -23,8 +23,9 @@ def test_command_is_sent_on_the_worker_channel(api, key, worker):
     events(api)
     assert api.send_worker_command(key("svc"), worker["id"], {"action": "pause"}) == {"ok": True, "action": "pause"}
     sent = events(api)
-    assert [(e.channel, e.name, e.payload["action"]) for e in sent] == \
-        [(f"worker-{worker['id']}", "worker:command", "pause")]
+    assert [(e.channel, e.name, e.payload["action"]) for e in sent] == [
+        (f"worker-{worker['id']}", "worker:command", "pause")
+    ]
 
 
 def test_command_outside_the_allowed_actions_is_400(raw_api, key, worker):
@@ -154,8 +155,9 @@ def test_respond_to_a_worker_that_is_not_waiting_is_400(api, key, worker):
 
 
 def test_respond_continues_in_a_new_pending_task(api, key, worker):
-    api.update_worker(key("svc"), worker["id"], {"status": "waiting_input",
-                                                 "waitingFor": {"type": "question", "prompt": "Which DB?"}})
+    api.update_worker(
+        key("svc"), worker["id"], {"status": "waiting_input", "waitingFor": {"type": "question", "prompt": "Which DB?"}}
+    )
     events(api)
     got = api.respond_to_worker(key("svc"), worker["id"], {"message": "Use Postgres"})
     follow_up = api.store.get("tasks", got["taskId"])
@@ -193,10 +195,11 @@ def test_mine_lists_only_the_callers_workers_filtered_by_status(api, key, worker
 
 
 def test_unknown_worker_is_404_for_every_sub_operation(api, key):
-    for call in (lambda: api.send_worker_command(key("svc"), uid(9), {"action": "pause"}),
-                 lambda: api.record_worker_activity(key("svc"), uid(9), {"toolName": "x"}),
-                 lambda: api.list_worker_artifacts(key("svc"), uid(9)),
-                 lambda: api.recover_worker(key("svc"), uid(9), {"mode": "diagnose"})):
+    for call in (
+        lambda: api.send_worker_command(key("svc"), uid(9), {"action": "pause"}),
+        lambda: api.record_worker_activity(key("svc"), uid(9), {"toolName": "x"}),
+        lambda: api.list_worker_artifacts(key("svc"), uid(9)),
+        lambda: api.recover_worker(key("svc"), uid(9), {"mode": "diagnose"}),
+    ):
         with pytest.raises(NotFound, match="Worker not found"):
             call()
-

@@ -63,15 +63,29 @@ def test_first_running_report_emits_progress_then_started_on_worker_and_workspac
     patch(api, key, worker, status="running")
     patch(api, key, worker, status="running", progress=10)
     sent = [(e.channel.split("-")[0], e.name) for e in events(api)]
-    assert sent == [("worker", "worker:progress"), ("workspace", "worker:progress"),
-                    ("worker", "worker:started"), ("workspace", "worker:started"),
-                    ("worker", "worker:progress"), ("workspace", "worker:progress")]
+    assert sent == [
+        ("worker", "worker:progress"),
+        ("workspace", "worker:progress"),
+        ("worker", "worker:started"),
+        ("workspace", "worker:started"),
+        ("worker", "worker:progress"),
+        ("workspace", "worker:progress"),
+    ]
 
 
 def test_completed_worker_completes_task_with_result(api, key, worker):
     patch(api, key, worker, status="running")
-    patch(api, key, worker, status="completed", summary="Done", commitCount=2, lastCommitSha="abc1234",
-          prUrl="https://github.com/acme/web/pull/7", prNumber=7)
+    patch(
+        api,
+        key,
+        worker,
+        status="completed",
+        summary="Done",
+        commitCount=2,
+        lastCommitSha="abc1234",
+        prUrl="https://github.com/acme/web/pull/7",
+        prNumber=7,
+    )
     task = task_of(api, worker)
     assert task["status"] == "completed"
     assert task["result"]["summary"] == "Done" and task["result"]["prNumber"] == 7
@@ -121,8 +135,13 @@ def test_patch_after_completion_is_409_with_abort(api, key, worker):
     patch(api, key, worker, status="completed")
     with pytest.raises(Conflict) as exc:
         patch(api, key, worker, progress=50)
-    assert exc.value.body() == {"error": "Worker already completed", "abort": True, "reason": None,
-                                "actualStatus": "completed", "hasDeliverables": False}
+    assert exc.value.body() == {
+        "error": "Worker already completed",
+        "abort": True,
+        "reason": None,
+        "actualStatus": "completed",
+        "hasDeliverables": False,
+    }
 
 
 def test_running_after_reassignment_is_409_terminated(api, key, user, worker):
@@ -197,7 +216,12 @@ def test_cost_is_stored_as_decimal_string_and_charged_to_the_account_once(api, k
 def test_append_milestones_appends_and_keeps_the_last_fifty(api, key, worker):
     patch(api, key, worker, milestones=[{"type": "status", "label": "start", "ts": ms(0)}])
     for i in range(3):
-        patch(api, key, worker, appendMilestones=[{"type": "status", "label": f"m{i}-{j}", "ts": ms(i)} for j in range(20)])
+        patch(
+            api,
+            key,
+            worker,
+            appendMilestones=[{"type": "status", "label": f"m{i}-{j}", "ts": ms(i)} for j in range(20)],
+        )
     milestones = api.store.get("workers", worker["id"])["milestones"]
     assert len(milestones) == 50 and milestones[-1]["label"] == "m2-19" and milestones[0]["label"] == "m0-10"
 
@@ -228,8 +252,11 @@ def test_task_progress_is_forwarded_in_the_event_only(api, key, worker):
 
 
 def test_milestones_without_type_or_epoch_ms_ts_are_rejected(api, key, worker):
-    for bad in ({"label": "old shape", "timestamp": at(0)}, {"type": "status", "ts": at(0)},
-                {"type": "status", "ts": True}):
+    for bad in (
+        {"label": "old shape", "timestamp": at(0)},
+        {"type": "status", "ts": at(0)},
+        {"type": "status", "ts": True},
+    ):
         with pytest.raises(BadRequest):
             patch(api, key, worker, appendMilestones=[bad])
 

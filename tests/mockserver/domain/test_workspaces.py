@@ -51,8 +51,12 @@ def test_get_workspace_carries_its_tasks_and_workers(api, key, user):
 
 def test_create_workspace_derives_name_and_repo_from_repo_url(api, key):
     created = api.create_workspace(key("svc"), {"repoUrl": "https://github.com/acme/api.git"})
-    assert (created["name"], created["repo"], created["teamId"], created["accessMode"]) == \
-        ("api", "acme/api", T1, "open")
+    assert (created["name"], created["repo"], created["teamId"], created["accessMode"]) == (
+        "api",
+        "acme/api",
+        T1,
+        "open",
+    )
 
 
 def test_create_workspace_without_name_or_repo_is_400(raw_api, key):
@@ -97,8 +101,13 @@ def test_link_of_an_account_from_another_team_is_404(api, user):
 
 def test_link_upserts_and_gives_access_to_a_restricted_workspace(api, key, user):
     got = api.link_workspace_account(user("ada"), VAULT, {"accountId": ACCOUNT_IDS["admin"]})
-    assert got == {"success": True, "accountId": ACCOUNT_IDS["admin"], "workspaceId": VAULT, "canClaim": True,
-                   "canCreate": False}
+    assert got == {
+        "success": True,
+        "accountId": ACCOUNT_IDS["admin"],
+        "workspaceId": VAULT,
+        "canClaim": True,
+        "canCreate": False,
+    }
     assert api.get_task(key("admin"), TASK_IDS["vault-task"])["id"] == TASK_IDS["vault-task"]
     api.unlink_workspace_account(user("ada"), VAULT, ACCOUNT_IDS["admin"])
     with pytest.raises(NotFound):
@@ -133,17 +142,25 @@ TEMPLATE = {"title": "Update dependencies"}
 
 
 def test_create_schedule_computes_the_next_run(api, user):
-    schedule = api.create_schedule(user("ada"), WEB, {"name": "nightly", "cronExpression": "0 3 * * *",
-                                                      "taskTemplate": TEMPLATE})["schedule"]
+    schedule = api.create_schedule(
+        user("ada"), WEB, {"name": "nightly", "cronExpression": "0 3 * * *", "taskTemplate": TEMPLATE}
+    )["schedule"]
     assert schedule["nextRunAt"] == at(17 * 60) and schedule["timezone"] == "UTC"
     assert schedule["enabled"] is True and schedule["maxConcurrentFromSchedule"] == 1
     assert api.list_schedules(user("bob"), WEB)["schedules"] == [schedule]
 
 
 def test_schedule_next_run_honours_its_timezone_and_weekdays(api, user):
-    schedule = api.create_schedule(user("ada"), WEB, {
-        "name": "weekly", "cronExpression": "30 9 * * mon", "timezone": "Europe/Berlin", "taskTemplate": TEMPLATE,
-    })["schedule"]
+    schedule = api.create_schedule(
+        user("ada"),
+        WEB,
+        {
+            "name": "weekly",
+            "cronExpression": "30 9 * * mon",
+            "timezone": "Europe/Berlin",
+            "taskTemplate": TEMPLATE,
+        },
+    )["schedule"]
     assert schedule["nextRunAt"] == "2026-01-19T08:30:00.000Z"  # Monday 09:30 CET
 
 
@@ -165,13 +182,17 @@ def test_schedule_with_an_invalid_cron_expression_is_400(raw_api, user, cron):
 
 def test_schedule_with_an_unknown_timezone_is_400(api, user):
     with pytest.raises(BadRequest, match="Invalid timezone"):
-        api.create_schedule(user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *", "timezone": "Mars/Base",
-                                               "taskTemplate": TEMPLATE})
+        api.create_schedule(
+            user("ada"),
+            WEB,
+            {"name": "n", "cronExpression": "0 * * * *", "timezone": "Mars/Base", "taskTemplate": TEMPLATE},
+        )
 
 
 def test_schedule_update_and_delete(api, user):
-    created = api.create_schedule(user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *",
-                                                     "taskTemplate": TEMPLATE})["schedule"]
+    created = api.create_schedule(
+        user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE}
+    )["schedule"]
     updated = api.update_schedule(user("ada"), WEB, created["id"], {"enabled": False})["schedule"]
     assert updated["enabled"] is False and updated["nextRunAt"] is None
     assert api.delete_schedule(user("ada"), WEB, created["id"]) == {"success": True}
@@ -180,8 +201,9 @@ def test_schedule_update_and_delete(api, user):
 
 
 def test_schedule_of_another_workspace_is_not_found_under_this_one(api, user):
-    created = api.create_schedule(user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *",
-                                                     "taskTemplate": TEMPLATE})["schedule"]
+    created = api.create_schedule(
+        user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE}
+    )["schedule"]
     with pytest.raises(NotFound):
         api.get_schedule(user("ada"), EMPTY, created["id"])
     with pytest.raises(NotFound):

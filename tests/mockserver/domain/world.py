@@ -53,32 +53,93 @@ def ms(minutes: float) -> int:
 T1, T2 = uid(1), uid(2)
 ADA, BOB, EVE = uid(11), uid(12), uid(13)
 WEB, VAULT, EMPTY, GLOBEX_APP = uid(31), uid(32), uid(33), uid(34)
-ACCOUNT_IDS = {"trigger": uid(21), "svc": uid(22), "admin": uid(23), "action": uid(24), "oauth": uid(25),
-               "globex-svc": uid(26)}
-TASK_IDS = {"later": uid(41), "blocked": uid(42), "action-only": uid(43), "older-high": uid(44), "high": uid(45),
-            "docker": uid(46), "low": uid(47), "vault-task": uid(48), "globex-task": uid(49)}
+ACCOUNT_IDS = {
+    "trigger": uid(21),
+    "svc": uid(22),
+    "admin": uid(23),
+    "action": uid(24),
+    "oauth": uid(25),
+    "globex-svc": uid(26),
+}
+TASK_IDS = {
+    "later": uid(41),
+    "blocked": uid(42),
+    "action-only": uid(43),
+    "older-high": uid(44),
+    "high": uid(45),
+    "docker": uid(46),
+    "low": uid(47),
+    "vault-task": uid(48),
+    "globex-task": uid(49),
+}
 SESSIONS = {"ada": "session-token-ada-0001", "bob": "session-token-bob-0001", "eve": "session-token-eve-0001"}
 
 
 def _account(name: str, team: str, kind: str, level: str, **extra: Any) -> dict[str, Any]:
-    return {"id": ACCOUNT_IDS[name], "teamId": team, "name": name, "type": kind, "level": level, "authType": "api",
-            "apiKeyPrefix": key_for(name)[:12], "githubId": None, "maxConcurrentWorkers": 3, "maxCostPerDay": None,
-            "totalCost": "0", "maxConcurrentSessions": None, "activeSessions": 0, "budgetExhaustedAt": None,
-            "budgetResetsAt": None, "totalTasks": 0, "createdAt": at(-1000 + len(name)), **extra}
+    return {
+        "id": ACCOUNT_IDS[name],
+        "teamId": team,
+        "name": name,
+        "type": kind,
+        "level": level,
+        "authType": "api",
+        "apiKeyPrefix": key_for(name)[:12],
+        "githubId": None,
+        "maxConcurrentWorkers": 3,
+        "maxCostPerDay": None,
+        "totalCost": "0",
+        "maxConcurrentSessions": None,
+        "activeSessions": 0,
+        "budgetExhaustedAt": None,
+        "budgetResetsAt": None,
+        "totalTasks": 0,
+        "createdAt": at(-1000 + len(name)),
+        **extra,
+    }
 
 
 def _workspace(wid: str, name: str, team: str, mode: str, repo: str | None) -> dict[str, Any]:
-    return {"id": wid, "name": name, "teamId": team, "repo": repo, "localPath": "main", "accessMode": mode,
-            "dataClass": "standard", "maxConcurrentTasks": 10, "gitConfig": None, "memory": {},
-            "createdAt": at(-900), "updatedAt": at(-900)}
+    return {
+        "id": wid,
+        "name": name,
+        "teamId": team,
+        "repo": repo,
+        "localPath": "main",
+        "accessMode": mode,
+        "dataClass": "standard",
+        "maxConcurrentTasks": 10,
+        "gitConfig": None,
+        "memory": {},
+        "createdAt": at(-900),
+        "updatedAt": at(-900),
+    }
 
 
 def _task(name: str, workspace: str, priority: int, created: float, **extra: Any) -> dict[str, Any]:
-    return {"id": TASK_IDS[name], "workspaceId": workspace, "title": f"Task {name}", "description": None,
-            "context": {}, "status": "pending", "priority": priority, "mode": "execution", "runnerPreference": "any",
-            "requiredCapabilities": [], "dependsOn": [], "claimedBy": None, "claimedAt": None, "expiresAt": None,
-            "outputRequirement": "auto", "requiresReview": False, "backend": "claude", "startAt": None,
-            "result": None, "createdAt": at(created), "updatedAt": at(created), **extra}
+    return {
+        "id": TASK_IDS[name],
+        "workspaceId": workspace,
+        "title": f"Task {name}",
+        "description": None,
+        "context": {},
+        "status": "pending",
+        "priority": priority,
+        "mode": "execution",
+        "runnerPreference": "any",
+        "requiredCapabilities": [],
+        "dependsOn": [],
+        "claimedBy": None,
+        "claimedAt": None,
+        "expiresAt": None,
+        "outputRequirement": "auto",
+        "requiresReview": False,
+        "backend": "claude",
+        "startAt": None,
+        "result": None,
+        "createdAt": at(created),
+        "updatedAt": at(created),
+        **extra,
+    }
 
 
 def build_world() -> dict[str, Any]:
@@ -92,27 +153,44 @@ def build_world() -> dict[str, Any]:
     ]
     return {
         "meta": {"scenario": "domain-tests", "seed": 7},
-        "teams": [{"id": T1, "name": "Acme", "slug": "acme", "plan": "team", "createdAt": at(-2000)},
-                  {"id": T2, "name": "Globex", "slug": "globex", "plan": "pro", "createdAt": at(-2000)}],
-        "users": [{"id": ADA, "email": "ada@acme.example", "name": "Ada", "createdAt": at(-2000)},
-                  {"id": BOB, "email": "bob@acme.example", "name": "Bob", "createdAt": at(-2000)},
-                  {"id": EVE, "email": "eve@globex.example", "name": "Eve", "createdAt": at(-2000)}],
-        "memberships": [{"teamId": T1, "userId": ADA, "role": "owner"},
-                        {"teamId": T1, "userId": BOB, "role": "member"},
-                        {"teamId": T2, "userId": EVE, "role": "owner"}],
+        "teams": [
+            {"id": T1, "name": "Acme", "slug": "acme", "plan": "team", "createdAt": at(-2000)},
+            {"id": T2, "name": "Globex", "slug": "globex", "plan": "pro", "createdAt": at(-2000)},
+        ],
+        "users": [
+            {"id": ADA, "email": "ada@acme.example", "name": "Ada", "createdAt": at(-2000)},
+            {"id": BOB, "email": "bob@acme.example", "name": "Bob", "createdAt": at(-2000)},
+            {"id": EVE, "email": "eve@globex.example", "name": "Eve", "createdAt": at(-2000)},
+        ],
+        "memberships": [
+            {"teamId": T1, "userId": ADA, "role": "owner"},
+            {"teamId": T1, "userId": BOB, "role": "member"},
+            {"teamId": T2, "userId": EVE, "role": "owner"},
+        ],
         "accounts": accounts,
-        "credentials": [{"accountId": a["id"], "apiKey": key_for(a["name"]),
-                         "apiKeyHash": hashlib.sha256(key_for(a["name"]).encode()).hexdigest()} for a in accounts],
-        "sessions": [{"token": SESSIONS["ada"], "userId": ADA}, {"token": SESSIONS["bob"], "userId": BOB},
-                     {"token": SESSIONS["eve"], "userId": EVE}],
+        "credentials": [
+            {
+                "accountId": a["id"],
+                "apiKey": key_for(a["name"]),
+                "apiKeyHash": hashlib.sha256(key_for(a["name"]).encode()).hexdigest(),
+            }
+            for a in accounts
+        ],
+        "sessions": [
+            {"token": SESSIONS["ada"], "userId": ADA},
+            {"token": SESSIONS["bob"], "userId": BOB},
+            {"token": SESSIONS["eve"], "userId": EVE},
+        ],
         "accountWorkspaces": [
             {"accountId": ACCOUNT_IDS["svc"], "workspaceId": VAULT, "canClaim": True, "canCreate": True},
             {"accountId": ACCOUNT_IDS["action"], "workspaceId": VAULT, "canClaim": True, "canCreate": False},
         ],
-        "workspaces": [_workspace(WEB, "web", T1, "open", "acme/web"),
-                       _workspace(VAULT, "vault", T1, "restricted", None),
-                       _workspace(EMPTY, "empty", T1, "open", None),
-                       _workspace(GLOBEX_APP, "globex-app", T2, "open", "globex/app")],
+        "workspaces": [
+            _workspace(WEB, "web", T1, "open", "acme/web"),
+            _workspace(VAULT, "vault", T1, "restricted", None),
+            _workspace(EMPTY, "empty", T1, "open", None),
+            _workspace(GLOBEX_APP, "globex-app", T2, "open", "globex/app"),
+        ],
         "tasks": [
             _task("later", WEB, 9, -70, startAt=at(60)),
             _task("blocked", WEB, 8, -65, dependsOn=[TASK_IDS["low"]]),
@@ -124,7 +202,11 @@ def build_world() -> dict[str, Any]:
             _task("vault-task", VAULT, 0, -20),
             _task("globex-task", GLOBEX_APP, 0, -20),
         ],
-        "workers": [], "artifacts": [], "schedules": [], "notes": [], "heartbeats": [],
+        "workers": [],
+        "artifacts": [],
+        "schedules": [],
+        "notes": [],
+        "heartbeats": [],
     }
 
 
@@ -180,8 +262,9 @@ _UNLISTED_TRIGGERS = {("claimTasks", "worker:failed"), ("claimTasks", "task:assi
 def _assert_event(spec: Spec, op_id: str, event: Event) -> None:
     entry = spec.events.get(event.name)
     assert entry is not None, f"{op_id} emitted {event.name}, which x-events does not list"
-    assert op_id in entry["triggers"] or (op_id, event.name) in _UNLISTED_TRIGGERS, \
+    assert op_id in entry["triggers"] or (op_id, event.name) in _UNLISTED_TRIGGERS, (
         f"{op_id} emitted {event.name}, but x-events lists {entry['triggers']}"
+    )
     assert event.channel.split("-", 1)[0] in entry["channels"], f"{event.name} on {event.channel}"
     _assert_valid(spec, entry["schema"], event.payload, f"event {event.name}")
 
@@ -207,8 +290,9 @@ def key(api: Buildd) -> Callable[[str], Principal]:
     """`key("svc")`: the principal of an account's fixture key."""
 
     def principal(name: str) -> Principal:
-        return authenticate(api.store, authorization=f"Bearer {key_for(name)}", session_token=None,
-                            accept={"apiKey", "session"})
+        return authenticate(
+            api.store, authorization=f"Bearer {key_for(name)}", session_token=None, accept={"apiKey", "session"}
+        )
 
     return principal
 

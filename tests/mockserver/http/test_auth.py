@@ -61,8 +61,9 @@ def test_a_session_is_accepted_where_the_operation_allows_it(client: Any, sessio
     assert client.get(EITHER, headers=session_auth("ada@acme.example")).status_code == 200
 
 
-def test_with_a_key_and_a_session_the_account_wins(client: Any, key_auth: Any, session_auth: Any,
-                                                   fixture_world: dict[str, Any]) -> None:
+def test_with_a_key_and_a_session_the_account_wins(
+    client: Any, key_auth: Any, session_auth: Any, fixture_world: dict[str, Any]
+) -> None:
     headers = {**key_auth("acme-ci"), **session_auth("ada@acme.example")}
     assert client.get(EITHER, headers=headers).status_code == 200
     logged = client.get("/__mock/requests", params={"limit": 2}).json()["requests"][-1]

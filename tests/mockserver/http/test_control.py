@@ -24,8 +24,9 @@ def web_id(world: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------------------------------------------ reset/state
 def test_reset_returns_to_the_scenario_world(client: Any, key_auth: Any, fixture_world: dict[str, Any]) -> None:
-    created = client.post("/api/tasks", json={"title": "temporary", "workspaceId": web_id(fixture_world)},
-                          headers=key_auth("acme-admin")).json()
+    created = client.post(
+        "/api/tasks", json={"title": "temporary", "workspaceId": web_id(fixture_world)}, headers=key_auth("acme-admin")
+    ).json()
     response = client.post("/__mock/reset", json={})
     assert response.status_code == 200
     assert response.json()["scenario"] == "default"
@@ -156,7 +157,11 @@ def test_the_request_log_masks_credentials(client: Any, fixture_keys: dict[str, 
     log = client.get("/__mock/requests", params={"limit": 5}).json()["requests"]
     entry = log[-1]
     assert (entry["method"], entry["path"], entry["status"], entry["operationId"]) == (
-        "GET", "/api/accounts/me", 200, "getMe")
+        "GET",
+        "/api/accounts/me",
+        200,
+        "getMe",
+    )
     assert entry["query"] == "token=***&note=bld_***"
     assert key not in json.dumps(log) and "s3cret" not in json.dumps(log)
 

@@ -29,8 +29,9 @@ def test_an_unknown_route_is_404_with_an_error_body(client: Any) -> None:
         ("POST", "/openapi.yaml", {"GET"}),
     ],
 )
-def test_a_wrong_method_is_405_with_allow_and_an_error_body(client: Any, method: str, path: str,
-                                                            allowed: set[str]) -> None:
+def test_a_wrong_method_is_405_with_allow_and_an_error_body(
+    client: Any, method: str, path: str, allowed: set[str]
+) -> None:
     response = client.request(method, path)
     assert (response.status_code, response.json()) == (405, {"error": "Method not allowed"})
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed | {"OPTIONS"}
@@ -57,8 +58,9 @@ def broken_app(monkeypatch: pytest.MonkeyPatch, fixture_world: dict[str, Any]) -
     return create_app(MockSettings(strict=True), world=copy.deepcopy(fixture_world))
 
 
-def test_an_unexpected_exception_is_a_logged_500(broken_app: Any, key_auth: Any,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unexpected_exception_is_a_logged_500(
+    broken_app: Any, key_auth: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR, logger="mockserver.http"), TestClient(broken_app) as client:
         response = client.get("/api/accounts/me", headers=key_auth("acme-admin"))
     assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})

@@ -43,8 +43,10 @@ def test_a_drop_rule_closes_the_socket(live_server: str, fixture_keys: dict[str,
                 client.get("/api/workers/mine", headers={"Authorization": f"Bearer {fixture_keys['acme-ci']}"})
         finally:
             client.delete("/__mock/faults")
-        assert client.get("/api/workers/mine",
-                          headers={"Authorization": f"Bearer {fixture_keys['acme-ci']}"}).status_code == 200
+        assert (
+            client.get("/api/workers/mine", headers={"Authorization": f"Bearer {fixture_keys['acme-ci']}"}).status_code
+            == 200
+        )
 
 
 @pytest.fixture
@@ -63,19 +65,35 @@ async def _claim_race(base_url: str, claimers: int, tasks: int) -> tuple[list[di
         session = (await client.post("/__mock/session", json={"email": "ada@acme.example"})).json()
         dashboard = {"Cookie": session["cookie"]}
         workspace = (await client.post("/api/workspaces", json={"name": "race"}, headers=dashboard)).json()
-        account = (await client.post("/api/accounts", headers=dashboard, json={
-            "name": "race-runner", "type": "service", "level": "worker", "authType": "api",
-            "maxConcurrentWorkers": claimers})).json()
+        account = (
+            await client.post(
+                "/api/accounts",
+                headers=dashboard,
+                json={
+                    "name": "race-runner",
+                    "type": "service",
+                    "level": "worker",
+                    "authType": "api",
+                    "maxConcurrentWorkers": claimers,
+                },
+            )
+        ).json()
         runner = {"Authorization": f"Bearer {account['apiKey']}"}
         created = [
-            (await client.post("/api/tasks", headers=dashboard,
-                               json={"title": f"task {n}", "workspaceId": workspace["id"]})).json()["id"]
+            (
+                await client.post(
+                    "/api/tasks", headers=dashboard, json={"title": f"task {n}", "workspaceId": workspace["id"]}
+                )
+            ).json()["id"]
             for n in range(tasks)
         ]
 
         async def claim(n: int) -> dict[str, Any]:
-            response = await client.post("/api/workers/claim", headers=runner,
-                                         json={"runner": f"runner-{n}", "maxTasks": 1, "workspaceId": workspace["id"]})
+            response = await client.post(
+                "/api/workers/claim",
+                headers=runner,
+                json={"runner": f"runner-{n}", "maxTasks": 1, "workspaceId": workspace["id"]},
+            )
             assert response.status_code == 200, response.text
             return response.json()
 
@@ -113,8 +131,9 @@ def test_the_pusher_websocket_delivers_events_on_the_same_port(fresh_server: str
                 channel = f"workspace-{workspace['id']}"
                 await socket_.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}))
                 assert json.loads(await socket_.recv())["event"] == "pusher_internal:subscription_succeeded"
-                await client.post("/api/tasks", json={"title": "hello", "workspaceId": workspace["id"]},
-                                  headers=dashboard)
+                await client.post(
+                    "/api/tasks", json={"title": "hello", "workspaceId": workspace["id"]}, headers=dashboard
+                )
                 return json.loads(await asyncio.wait_for(socket_.recv(), 5))
 
     frame = asyncio.run(scenario())
@@ -124,8 +143,13 @@ def test_the_pusher_websocket_delivers_events_on_the_same_port(fresh_server: str
 
 # ------------------------------------------------------------------------------------------------- buildd-api serve
 def _serve(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "serve", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_serve_prints_where_everything_is_and_serves_it() -> None:

@@ -16,8 +16,9 @@ def task_count(client: Any) -> int:
     return len(client.get("/__mock/state").json()["tasks"])
 
 
-def test_code_forces_a_documented_error_with_its_example(client: Any, key_auth: Any,
-                                                         fixture_world: dict[str, Any]) -> None:
+def test_code_forces_a_documented_error_with_its_example(
+    client: Any, key_auth: Any, fixture_world: dict[str, Any]
+) -> None:
     task = fixture_world["tasks"][0]["id"]
     response = client.get(f"/api/tasks/{task}", headers={**key_auth("acme-admin"), "Prefer": "code=404"})
     assert (response.status_code, response.json()) == (404, {"error": "Task not found"})
@@ -25,8 +26,9 @@ def test_code_forces_a_documented_error_with_its_example(client: Any, key_auth: 
 
 
 def test_code_429_gets_a_synthesized_rate_limit_body_and_claims_nothing(client: Any, key_auth: Any) -> None:
-    response = client.post("/api/workers/claim", json={"runner": "r1"},
-                           headers={**key_auth("acme-ci"), "Prefer": "code=429"})
+    response = client.post(
+        "/api/workers/claim", json={"runner": "r1"}, headers={**key_auth("acme-ci"), "Prefer": "code=429"}
+    )
     assert response.status_code == 429
     body = response.json()
     assert isinstance(body["error"], str) and isinstance(body["limit"], int) and isinstance(body["current"], int)
@@ -36,8 +38,11 @@ def test_code_429_gets_a_synthesized_rate_limit_body_and_claims_nothing(client: 
 def test_a_forced_answer_changes_no_state(client: Any, key_auth: Any, fixture_world: dict[str, Any]) -> None:
     before = task_count(client)
     web = next(w["id"] for w in fixture_world["workspaces"] if w["name"] == "acme-web")
-    response = client.post("/api/tasks", json={"title": "never created", "workspaceId": web},
-                           headers={**key_auth("acme-admin"), "Prefer": "code=400"})
+    response = client.post(
+        "/api/tasks",
+        json={"title": "never created", "workspaceId": web},
+        headers={**key_auth("acme-admin"), "Prefer": "code=400"},
+    )
     assert (response.status_code, response.json()) == (400, {"error": "Bad Request"})
     assert response.headers["preference-applied"] == "code=400"
     assert task_count(client) == before
@@ -61,14 +66,16 @@ def test_a_shared_error_example_of_another_operation_is_not_forced(client: Any, 
     assert response.headers["preference-applied"] == "code=400"
 
 
-@pytest.mark.parametrize(("prefer", "names"), [
-    ("code=429", "getMe documents 200, 401"),
-    ("code=418", "getMe documents"),
-    ("code=abc", "code=abc cannot be applied"),
-    ("example=nope", "no example 'nope'"),
-])
-def test_a_preference_that_cannot_be_applied_is_refused(client: Any, key_auth: Any, prefer: str,
-                                                        names: str) -> None:
+@pytest.mark.parametrize(
+    ("prefer", "names"),
+    [
+        ("code=429", "getMe documents 200, 401"),
+        ("code=418", "getMe documents"),
+        ("code=abc", "code=abc cannot be applied"),
+        ("example=nope", "no example 'nope'"),
+    ],
+)
+def test_a_preference_that_cannot_be_applied_is_refused(client: Any, key_auth: Any, prefer: str, names: str) -> None:
     response = client.get("/api/accounts/me", headers={**key_auth("acme-admin"), "Prefer": prefer})
     assert response.status_code == 400
     assert names in response.json()["error"]
@@ -78,8 +85,11 @@ def test_a_preference_that_cannot_be_applied_is_refused(client: Any, key_auth: A
 def test_a_refusal_changes_no_state(client: Any, key_auth: Any, fixture_world: dict[str, Any]) -> None:
     before = task_count(client)
     web = next(w["id"] for w in fixture_world["workspaces"] if w["name"] == "acme-web")
-    response = client.post("/api/tasks", json={"title": "never created", "workspaceId": web},
-                           headers={**key_auth("acme-admin"), "Prefer": "code=418"})
+    response = client.post(
+        "/api/tasks",
+        json={"title": "never created", "workspaceId": web},
+        headers={**key_auth("acme-admin"), "Prefer": "code=418"},
+    )
     assert response.status_code == 400
     assert task_count(client) == before
 
@@ -102,23 +112,46 @@ def test_parse_prefer_reads_several_preferences_and_quotes() -> None:
     assert parse_prefer(None) == {}
 
 
-SPEC = Spec({
-    "openapi": "3.1.0",
-    "info": {"title": "t", "version": "1"},
-    "paths": {"/things": {"get": {
-        "operationId": "listThings",
-        "responses": {
-            "200": {"description": "ok", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["things"]},
-                "examples": {"two": {"value": {"things": [1, 2]}}, "none": {"value": {"things": []}}},
-            }}},
-            "503": {"description": "down", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-                "examples": {"maintenance": {"value": {"error": "Down for maintenance"}}},
-            }}},
+SPEC = Spec(
+    {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/things": {
+                "get": {
+                    "operationId": "listThings",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "required": ["things"]},
+                                    "examples": {
+                                        "two": {"value": {"things": [1, 2]}},
+                                        "none": {"value": {"things": []}},
+                                    },
+                                }
+                            },
+                        },
+                        "503": {
+                            "description": "down",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["error"],
+                                        "properties": {"error": {"type": "string"}},
+                                    },
+                                    "examples": {"maintenance": {"value": {"error": "Down for maintenance"}}},
+                                }
+                            },
+                        },
+                    },
+                }
+            }
         },
-    }}},
-})
+    }
+)
 
 
 @pytest.fixture

@@ -29,7 +29,11 @@ def test_importing_mockserver_loads_no_framework() -> None:
 def test_settings_defaults_match_the_cli() -> None:
     settings = MockSettings()
     assert (settings.host, settings.port, settings.scenario, settings.base_url) == (
-        "127.0.0.1", 4010, "default", "http://127.0.0.1:4010")
+        "127.0.0.1",
+        4010,
+        "default",
+        "http://127.0.0.1:4010",
+    )
     assert settings.control_api and not settings.strict and settings.max_body_bytes == 1024 * 1024
 
 

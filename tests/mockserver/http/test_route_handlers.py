@@ -23,21 +23,26 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
     """operationId -> (who calls, Call fields) for a call that succeeds in the test world."""
     task, acct = TASK_IDS["low"], ACCOUNT_IDS["admin"]
     return {
-        "listAccounts": ("ada", {}), "createAccount": ("ada", {"body": {"name": "n", "type": "service"}}),
+        "listAccounts": ("ada", {}),
+        "createAccount": ("ada", {"body": {"name": "n", "type": "service"}}),
         "getAccount": ("ada", {"path": {"id": acct}}),
         "deleteAccount": ("ada", {"path": {"id": ACCOUNT_IDS["action"]}}),
-        "regenerateAccountKey": ("ada", {"path": {"id": acct}}), "getMe": ("svc", {}),
-        "listWorkspaces": ("ada", {"query": {"teamId": ""}}), "createWorkspace": ("ada", {"body": {"name": "w"}}),
-        "getWorkspace": ("ada", {"path": {"id": WEB}}), "updateWorkspace": ("ada", {"path": {"id": WEB},
-                                                                                   "body": {"name": "web2"}}),
+        "regenerateAccountKey": ("ada", {"path": {"id": acct}}),
+        "getMe": ("svc", {}),
+        "listWorkspaces": ("ada", {"query": {"teamId": ""}}),
+        "createWorkspace": ("ada", {"body": {"name": "w"}}),
+        "getWorkspace": ("ada", {"path": {"id": WEB}}),
+        "updateWorkspace": ("ada", {"path": {"id": WEB}, "body": {"name": "web2"}}),
         "deleteWorkspace": ("ada", {"path": {"id": WEB}}),
         "listWorkspaceAccounts": ("ada", {"path": {"id": WEB}}),
         "linkWorkspaceAccount": ("ada", {"path": {"id": WEB}, "body": {"accountId": acct}}),
         "unlinkWorkspaceAccount": ("ada", {"path": {"id": WEB}, "query": {"accountId": acct}}),
         "getWorkspaceByRepo": ("svc", {"query": {"repo": "acme/web"}}),
         "listSchedules": ("ada", {"path": {"id": WEB}}),
-        "createSchedule": ("ada", {"path": {"id": WEB}, "body": {"name": "s", "cronExpression": "0 * * * *",
-                                                                "taskTemplate": {"title": "t"}}}),
+        "createSchedule": (
+            "ada",
+            {"path": {"id": WEB}, "body": {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}},
+        ),
         "getSchedule": ("ada", {"path": {"id": WEB, "scheduleId": schedule_id}}),
         "updateSchedule": ("ada", {"path": {"id": WEB, "scheduleId": schedule_id}, "body": {"enabled": False}}),
         "deleteSchedule": ("ada", {"path": {"id": WEB, "scheduleId": schedule_id}}),
@@ -54,7 +59,8 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "getWorker": ("svc", {"path": {"id": worker_id}}),
         "updateWorker": ("svc", {"path": {"id": worker_id}, "body": {"progress": 5}}),
         "listMyWorkers": ("svc", {"query": {"status": "idle,running"}}),
-        "sendHeartbeat": ("svc", {"body": {"localUiUrl": "http://x"}}), "listActiveWorkers": ("svc", {}),
+        "sendHeartbeat": ("svc", {"body": {"localUiUrl": "http://x"}}),
+        "listActiveWorkers": ("svc", {}),
         "sendWorkerCommand": ("svc", {"path": {"id": worker_id}, "body": {"action": "pause"}}),
         "instructWorker": ("ada", {"path": {"id": worker_id}, "body": {"message": "m"}}),
         "recordWorkerActivity": ("svc", {"path": {"id": worker_id}, "body": {"toolName": "Edit"}}),
@@ -79,20 +85,32 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
     }
 
 
-EXPECTED_STATUS = {"createSchedule": 201, "createTaskNote": 201, "exchangeDeviceToken": 400, "approveDevice": 400,
-                   "respondToWorker": 400}
+EXPECTED_STATUS = {
+    "createSchedule": 201,
+    "createTaskNote": 201,
+    "exchangeDeviceToken": 400,
+    "approveDevice": 400,
+    "respondToWorker": 400,
+}
 
 
 @pytest.mark.parametrize("operation_id", sorted(HANDLERS))
 def test_handler_translates_its_call_into_one_service_call(api, key, user, operation_id):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    schedule = api.create_schedule(user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *",
-                                                      "taskTemplate": {"title": "t"}})["schedule"]
+    schedule = api.create_schedule(
+        user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
+    )["schedule"]
     artifact = api.create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})["artifact"]
     who, fields = _calls(worker["id"], schedule["id"], artifact["id"])[operation_id]
     principal = None if not who else key(who) if who in ACCOUNT_IDS else user(who)
-    call = Call(operation_id=operation_id, api=api, principal=principal, path=fields.get("path", {}),
-                query={k: v for k, v in fields.get("query", {}).items() if v}, body=fields.get("body"))
+    call = Call(
+        operation_id=operation_id,
+        api=api,
+        principal=principal,
+        path=fields.get("path", {}),
+        query={k: v for k, v in fields.get("query", {}).items() if v},
+        body=fields.get("body"),
+    )
     try:
         reply = HANDLERS[operation_id](call)
     except DomainError as exc:

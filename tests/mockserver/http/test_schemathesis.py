@@ -38,19 +38,27 @@ CURRENT = CurrentApp()
 # 413 is a rejection too: negative data that is also over the 1 MiB body limit gets it (the check's default list
 # omits it, so it would report "schema-violating request accepted" for a request that was refused).
 REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
-CONFIG = SchemathesisConfig.from_dict({
-    "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}},
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}},
+    }
+)
 schema = schemathesis.openapi.from_path(DEFAULT_SPEC_PATH, config=CONFIG)
 schema.app = CURRENT
 schema = schema.exclude(tag="mock")
 
 SPEC = load_spec()
 WORLD = load_world("default")
-ADMIN_KEY = next(c["apiKey"] for c in WORLD["credentials"]
-                 if c["accountId"] == next(a["id"] for a in WORLD["accounts"] if a["name"] == "acme-admin"))
-OWNER_SESSION = next(s["token"] for s in WORLD["sessions"]
-                     if s["userId"] == next(u["id"] for u in WORLD["users"] if u["email"] == "ada@acme.example"))
+ADMIN_KEY = next(
+    c["apiKey"]
+    for c in WORLD["credentials"]
+    if c["accountId"] == next(a["id"] for a in WORLD["accounts"] if a["name"] == "acme-admin")
+)
+OWNER_SESSION = next(
+    s["token"]
+    for s in WORLD["sessions"]
+    if s["userId"] == next(u["id"] for u in WORLD["users"] if u["email"] == "ada@acme.example")
+)
 
 
 @schema.auth()
@@ -173,15 +181,23 @@ def state_machine(fixture_world: dict[str, Any]) -> Any:
             # every scenario starts from the same world, or hypothesis sees links resolve differently on replay
             CURRENT.app = create_app(MockSettings(strict=True), world=copy.deepcopy(fixture_world))
 
-        def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
-                              **kwargs: Any) -> None:
-            case.validate_response(response, excluded_checks=CHECKS["excluded_checks"],
-                                   additional_checks=[*(additional_checks or ()), *CHECKS["additional_checks"]],
-                                   transport_kwargs=kwargs or None, recorder=self.recorder)
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                excluded_checks=CHECKS["excluded_checks"],
+                additional_checks=[*(additional_checks or ()), *CHECKS["additional_checks"]],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
 
     return Workflows
 
 
 def test_stateful_workflows_conform(state_machine: Any) -> None:
-    state_machine.run(settings=settings(max_examples=30, stateful_step_count=6, deadline=None,
-                                        suppress_health_check=list(HealthCheck)))
+    state_machine.run(
+        settings=settings(
+            max_examples=30, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )

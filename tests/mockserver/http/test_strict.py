@@ -31,8 +31,9 @@ def me(call: Call) -> dict[str, Any]:
     return call.api.get_me(call.principal)
 
 
-def test_a_body_off_the_schema_is_replaced_by_a_500_that_explains_it(app_where: Any, key_auth: Any,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_body_off_the_schema_is_replaced_by_a_500_that_explains_it(
+    app_where: Any, key_auth: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     app = app_where("getMe", lambda call: {**me(call), "level": "emperor"})
     with caplog.at_level(logging.ERROR), TestClient(app) as client:
         response = client.get("/api/accounts/me", headers=key_auth("acme-admin"))

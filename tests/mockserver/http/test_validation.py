@@ -40,15 +40,17 @@ def test_a_schema_violation_is_400_naming_the_field(client: Any, admin: dict[str
     assert response.json()["error"].startswith(error)
 
 
-def test_unknown_body_fields_are_ignored_like_the_real_route_does(client: Any, admin: dict[str, str],
-                                                                 web_id: str) -> None:
+def test_unknown_body_fields_are_ignored_like_the_real_route_does(
+    client: Any, admin: dict[str, str], web_id: str
+) -> None:
     response = client.post("/api/tasks", json={"title": "x", "colour": "red", "workspaceId": web_id}, headers=admin)
     assert response.status_code == 200, response.text
     assert "colour" not in response.json()
 
 
-def test_json_schema_semantics_accept_an_integral_float_for_an_integer(client: Any, admin: dict[str, str],
-                                                                       web_id: str) -> None:
+def test_json_schema_semantics_accept_an_integral_float_for_an_integer(
+    client: Any, admin: dict[str, str], web_id: str
+) -> None:
     response = client.post("/api/tasks", json={"title": "x", "priority": 2.0, "workspaceId": web_id}, headers=admin)
     assert response.status_code == 200, response.text
 
@@ -76,8 +78,11 @@ def test_a_body_that_is_not_application_json_is_415(client: Any, admin: dict[str
 
 
 def test_json_with_a_charset_parameter_is_json(client: Any, admin: dict[str, str], web_id: str) -> None:
-    response = client.post("/api/tasks", content=f'{{"title": "x", "workspaceId": "{web_id}"}}'.encode(),
-                           headers={**admin, "Content-Type": "application/json; charset=utf-8"})
+    response = client.post(
+        "/api/tasks",
+        content=f'{{"title": "x", "workspaceId": "{web_id}"}}'.encode(),
+        headers={**admin, "Content-Type": "application/json; charset=utf-8"},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -106,8 +111,9 @@ def test_a_body_announced_over_the_limit_is_413(small_limit_client: Any, admin: 
 
 def test_a_streamed_body_over_the_limit_is_413(small_limit_client: Any, admin: dict[str, str]) -> None:
     chunks = iter([b'{"title": "', b"x" * 50, b"x" * 50, b'"}'])  # no Content-Length: chunked
-    response = small_limit_client.post("/api/tasks", content=chunks,
-                                       headers={**admin, "Content-Type": "application/json"})
+    response = small_limit_client.post(
+        "/api/tasks", content=chunks, headers={**admin, "Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()) == (413, {"error": "Request body is larger than 64 bytes"})
 
 
@@ -141,8 +147,9 @@ def test_query_strings_are_coerced_to_the_schema_type(client: Any, admin: dict[s
 
 
 @pytest.mark.parametrize("value", ["yes", "1", "True"])
-def test_a_boolean_query_parameter_takes_only_true_or_false(client: Any, admin: dict[str, str],
-                                                             fixture_world: dict[str, Any], value: str) -> None:
+def test_a_boolean_query_parameter_takes_only_true_or_false(
+    client: Any, admin: dict[str, str], fixture_world: dict[str, Any], value: str
+) -> None:
     task = fixture_world["tasks"][0]["id"]
     response = client.delete(f"/api/tasks/{task}?force={value}", headers=admin)
     assert response.status_code == 400
@@ -169,7 +176,10 @@ def test_a_body_nested_too_deep_is_400(client: Any, admin: dict[str, str], web_i
     nested = "[" * depth + "]" * depth
     raw = f'{{"title": "x", "workspaceId": "{web_id}", "context": {{"a": {nested}}}}}'.encode()
     response = client.post("/api/tasks", content=raw, headers={**admin, "Content-Type": "application/json"})
-    assert (response.status_code, response.json()) == (400, {"error": "Malformed JSON body: nested deeper than 100 levels"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "Malformed JSON body: nested deeper than 100 levels"},
+    )
 
 
 def test_a_body_nested_to_the_limit_is_data(client: Any, admin: dict[str, str], web_id: str) -> None:

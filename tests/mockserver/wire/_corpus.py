@@ -11,7 +11,9 @@ CORPUS_PATH = Path("/work/shared/corpus/client-requests.jsonl")
 # the runner's heartbeat `environment`, as scanned on a Linux VM (trimmed to its distinct kinds of entry)
 ENVIRONMENT: dict[str, Any] = {
     "tools": [{"name": "node", "version": "20.20.2"}, {"name": "git", "version": "2.39.5"}, {"name": "kubectl"}],
-    "envKeys": ["backend:codex"], "mcp": [], "mcpServers": [],
+    "envKeys": ["backend:codex"],
+    "mcp": [],
+    "mcpServers": [],
     "labels": {"type": "local", "os": "linux", "arch": "x64", "hostname": "vm"},
     "scannedAt": "2026-12-03T07:10:10.542Z",
 }

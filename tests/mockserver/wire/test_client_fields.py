@@ -56,8 +56,11 @@ def test_mcp_query_events_reads_milestones_with_epoch_ms_ts_and_a_type(client: A
     auth = key_auth(LAPTOP)
     worker = _claim(client, auth)
     url = f"/api/workers/{worker['id']}"
-    client.patch(url, headers=auth, json={"appendMilestones": [
-        {"type": "plan", "label": "1. test", "progress": 25, "ts": 1796281810807}]})
+    client.patch(
+        url,
+        headers=auth,
+        json={"appendMilestones": [{"type": "plan", "label": "1. test", "progress": 25, "ts": 1796281810807}]},
+    )
     client.post(f"{url}/activity", headers=auth, json={"toolName": "Edit", "toolInput": {"file_path": "a.ts"}})
     milestones = client.get(url, headers=auth).json()["milestones"]
     assert len(milestones) == 2
@@ -74,8 +77,9 @@ def test_mcp_query_events_reads_the_fixture_worlds_milestones_with_epoch_ms_ts(c
 
 
 def test_runner_heartbeat_reads_the_viewer_token_and_pending_count(client: Any, key_auth: Any) -> None:
-    body = client.post("/api/workers/heartbeat", headers=key_auth(LAPTOP),
-                       json={"localUiUrl": "headless://vm", "activeWorkerCount": 0}).json()
+    body = client.post(
+        "/api/workers/heartbeat", headers=key_auth(LAPTOP), json={"localUiUrl": "headless://vm", "activeWorkerCount": 0}
+    ).json()
     assert isinstance(body["viewerToken"], str) and isinstance(body["pendingTaskCount"], int)
 
 

@@ -102,7 +102,8 @@ def _fill(client: Any, auth: dict[str, str], line: dict[str, Any]) -> tuple[str,
 
 @pytest.mark.parametrize("line", _params())
 def test_each_corpus_request_gets_the_real_routes_status_and_a_spec_valid_answer(
-        client: Any, key_auth: Any, line: dict[str, Any]) -> None:
+    client: Any, key_auth: Any, line: dict[str, Any]
+) -> None:
     auth = key_auth(RUNNER_ACCOUNT)
     path, body = _fill(client, auth, line)
     kwargs: dict[str, Any] = {"headers": auth}

@@ -12,26 +12,34 @@ from mockserver.http.misses import ExistingPaths
 UUID = "00000000-0000-4000-8000-000000000000"
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", "/api/workers/claimz"),
-    ("POST", f"/api/workers/{UUID}/plan"),  # not a route of the real server (routes-v0.175.tsv)
-    ("GET", "/api/account/level"),
-    ("POST", "/api/workspaces/not-an-id"),  # an unknown sub-path under `/api/workspaces/{id}`
-    ("PUT", "/api/tasks/not-an-id"),
-])
-def test_a_path_the_spec_does_not_have_is_404_with_an_error_body(client: Any, key_auth: Any, method: str,
-                                                                 path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/workers/claimz"),
+        ("POST", f"/api/workers/{UUID}/plan"),  # not a route of the real server (routes-v0.175.tsv)
+        ("GET", "/api/account/level"),
+        ("POST", "/api/workspaces/not-an-id"),  # an unknown sub-path under `/api/workspaces/{id}`
+        ("PUT", "/api/tasks/not-an-id"),
+    ],
+)
+def test_a_path_the_spec_does_not_have_is_404_with_an_error_body(
+    client: Any, key_auth: Any, method: str, path: str
+) -> None:
     response = client.request(method, path, headers=key_auth("acme-ci"))
     assert (response.status_code, response.json()) == (404, {"error": "Not found"})
     assert "allow" not in response.headers
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("POST", f"/api/tasks/{UUID}", {"GET", "PATCH", "DELETE"}),
-    ("PUT", f"/api/workspaces/{UUID}/accounts", {"GET", "POST", "DELETE"}),
-])
-def test_an_existing_path_with_another_method_is_405_with_allow(client: Any, method: str, path: str,
-                                                                allowed: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", f"/api/tasks/{UUID}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", f"/api/workspaces/{UUID}/accounts", {"GET", "POST", "DELETE"}),
+    ],
+)
+def test_an_existing_path_with_another_method_is_405_with_allow(
+    client: Any, method: str, path: str, allowed: set[str]
+) -> None:
     response = client.request(method, path)
     assert (response.status_code, response.json()) == (405, {"error": "Method not allowed"})
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed | {"OPTIONS"}

@@ -22,17 +22,28 @@ def test_match_repos_matches_by_normalised_remote_url(client: Any, key_auth: Any
     workspace = next(ws for ws in client.get("/api/workspaces", headers=auth).json()["workspaces"] if ws.get("repo"))
     owner, name = workspace["repo"].split("/")
     repos = [
-        {"path": "/w", "remoteUrl": f"https://github.com/{owner.upper()}/{name}.git", "owner": owner, "repo": name,
-         "provider": None},
-        {"path": "/o", "remoteUrl": f"git@github.com:{owner}/elsewhere", "owner": owner, "repo": "elsewhere",
-         "provider": "github"},
+        {
+            "path": "/w",
+            "remoteUrl": f"https://github.com/{owner.upper()}/{name}.git",
+            "owner": owner,
+            "repo": name,
+            "provider": None,
+        },
+        {
+            "path": "/o",
+            "remoteUrl": f"git@github.com:{owner}/elsewhere",
+            "owner": owner,
+            "repo": "elsewhere",
+            "provider": "github",
+        },
         {"path": "/x", "remoteUrl": None, "owner": None, "repo": None, "provider": None},
     ]
     response = client.post("/api/workspaces/match-repos", headers=auth, json={"repos": repos})
     assert response.status_code == 200, response.text
     body = response.json()
     assert [(m["path"], m["workspaceId"], m["workspaceName"]) for m in body["matched"]] == [
-        ("/w", workspace["id"], workspace["name"])]
+        ("/w", workspace["id"], workspace["name"])
+    ]
     assert [r["path"] for r in body["unmatchedInOrg"]] == ["/o"] and body["unmatchedInOrg"][0]["inOrg"] is True
     assert [r["path"] for r in body["unmatchedExternal"]] == ["/x"]
 
@@ -40,9 +51,21 @@ def test_match_repos_matches_by_normalised_remote_url(client: Any, key_auth: Any
 def test_match_repos_never_matches_another_teams_workspace(client: Any, key_auth: Any, fixture_world: Any) -> None:
     acme_team = next(a["teamId"] for a in fixture_world["accounts"] if a["name"] == "acme-admin")
     other = next(ws for ws in fixture_world["workspaces"] if ws["teamId"] != acme_team and ws.get("repo"))
-    response = client.post("/api/workspaces/match-repos", headers=key_auth("acme-admin"), json={"repos": [
-        {"path": "/g", "remoteUrl": f"https://github.com/{other['repo']}", "owner": None, "repo": None,
-         "provider": None}]})
+    response = client.post(
+        "/api/workspaces/match-repos",
+        headers=key_auth("acme-admin"),
+        json={
+            "repos": [
+                {
+                    "path": "/g",
+                    "remoteUrl": f"https://github.com/{other['repo']}",
+                    "owner": None,
+                    "repo": None,
+                    "provider": None,
+                }
+            ]
+        },
+    )
     assert response.json()["matched"] == []
 
 
@@ -97,8 +120,11 @@ def test_another_teams_workspace_config_is_404(client: Any, key_auth: Any, fixtu
 def test_error_traces_read_back_what_append_error_traces_stored(client: Any, key_auth: Any) -> None:
     auth = key_auth(LAPTOP)
     (worker,) = client.post("/api/workers/claim", headers=auth, json=claim_body()).json()["workers"]
-    traces = [{"pattern": "TypeError", "excerpt": "x is undefined", "source": "bash"},
-              {"pattern": "p" * 150, "excerpt": "e"}, {"pattern": 1, "excerpt": "skipped"}]
+    traces = [
+        {"pattern": "TypeError", "excerpt": "x is undefined", "source": "bash"},
+        {"pattern": "p" * 150, "excerpt": "e"},
+        {"pattern": 1, "excerpt": "skipped"},
+    ]
     client.patch(f"/api/workers/{worker['id']}", headers=auth, json={"appendErrorTraces": traces})
     got = client.get(f"/api/workers/{worker['id']}/error-traces", headers=auth)
     assert got.status_code == 200, got.text

@@ -15,11 +15,19 @@ LAPTOP = "acme-laptop"  # maxConcurrentWorkers 2, one live worker in the fixture
 
 
 def test_the_runners_exact_bodies_carry_a_worker_from_claim_to_completion_and_free_its_slot(
-        client: Any, key_auth: Any) -> None:
+    client: Any, key_auth: Any
+) -> None:
     auth = key_auth(LAPTOP)
-    beat = client.post("/api/workers/heartbeat", headers=auth,
-                       json={"localUiUrl": RUNNER, "activeWorkerCount": 0, "environment": ENVIRONMENT,
-                             "redactionCounts": {"github_token": 2}})
+    beat = client.post(
+        "/api/workers/heartbeat",
+        headers=auth,
+        json={
+            "localUiUrl": RUNNER,
+            "activeWorkerCount": 0,
+            "environment": ENVIRONMENT,
+            "redactionCounts": {"github_token": 2},
+        },
+    )
     assert beat.status_code == 200, beat.text
 
     claimed = client.post("/api/workers/claim", headers=auth, json=claim_body(claimAcrossAccessible=True))
@@ -32,18 +40,35 @@ def test_the_runners_exact_bodies_carry_a_worker_from_claim_to_completion_and_fr
     milestones: list[dict[str, Any]] = [{"type": "status", "label": "Worktree ready", "ts": 1796281810807}]
     updates: list[dict[str, Any]] = [
         {"localUiUrl": RUNNER, "status": "running"},
-        {"status": "running", "currentAction": "Setting up worktree...", "milestones": milestones,
-         "localUiUrl": RUNNER},
-        {"status": "running", "currentAction": "Edit: src/a.ts", "milestones": [
-            *milestones, {"type": "checkpoint", "event": "session_started", "label": "Session started",
-                          "ts": 1796281813477}],
-         "appendMcpCalls": [{"server": "buildd", "tool": "update_progress", "ts": 1, "ok": True, "durationMs": 12}]},
-        {"taskProgress": [{"taskId": "t1", "agentName": None, "toolCount": 3, "durationMs": 900,
-                           "cumulativeUsage": None}]},
+        {
+            "status": "running",
+            "currentAction": "Setting up worktree...",
+            "milestones": milestones,
+            "localUiUrl": RUNNER,
+        },
+        {
+            "status": "running",
+            "currentAction": "Edit: src/a.ts",
+            "milestones": [
+                *milestones,
+                {"type": "checkpoint", "event": "session_started", "label": "Session started", "ts": 1796281813477},
+            ],
+            "appendMcpCalls": [{"server": "buildd", "tool": "update_progress", "ts": 1, "ok": True, "durationMs": 12}],
+        },
+        {
+            "taskProgress": [
+                {"taskId": "t1", "agentName": None, "toolCount": 3, "durationMs": 900, "cumulativeUsage": None}
+            ]
+        },
         {"appendErrorTraces": [{"pattern": "TypeError", "excerpt": "x is undefined", "source": "bash"}]},
         {"status": "running", "inputTokens": 10, "outputTokens": 5, "resultMeta": {"numTurns": 3, "durationMs": 100}},
-        {"status": "completed", "summary": "done", "subagentSpans": [], "subagentSpansObserved": 0,
-         "backgroundAgentMs": 0},
+        {
+            "status": "completed",
+            "summary": "done",
+            "subagentSpans": [],
+            "subagentSpansObserved": 0,
+            "backgroundAgentMs": 0,
+        },
     ]
     for body in updates:
         response = client.patch(url, headers=auth, json=body)
@@ -64,9 +89,16 @@ def test_the_runners_exact_bodies_carry_a_worker_from_claim_to_completion_and_fr
 def test_a_failed_update_in_the_runners_shape_also_frees_the_slot(client: Any, key_auth: Any) -> None:
     auth = key_auth(LAPTOP)
     (worker,) = client.post("/api/workers/claim", headers=auth, json=claim_body()).json()["workers"]
-    failed = client.patch(f"/api/workers/{worker['id']}", headers=auth, json={
-        "status": "failed", "error": "Claude Code returned an error result: Not logged in", "subagentSpansObserved": 0,
-        "backgroundAgentMs": 0})
+    failed = client.patch(
+        f"/api/workers/{worker['id']}",
+        headers=auth,
+        json={
+            "status": "failed",
+            "error": "Claude Code returned an error result: Not logged in",
+            "subagentSpansObserved": 0,
+            "backgroundAgentMs": 0,
+        },
+    )
     assert failed.status_code == 200, failed.text
     assert failed.json()["status"] == "failed"
     assert client.post("/api/workers/claim", headers=auth, json=claim_body()).status_code == 200
@@ -81,6 +113,9 @@ def test_the_mcp_claim_tasks_default_null_workspace_means_any_workspace(client: 
 def test_a_milestone_in_the_old_guessed_shape_is_still_refused(client: Any, key_auth: Any) -> None:
     auth = key_auth(LAPTOP)
     (worker,) = client.post("/api/workers/claim", headers=auth, json=claim_body()).json()["workers"]
-    response = client.patch(f"/api/workers/{worker['id']}", headers=auth, json={
-        "appendMilestones": [{"label": "Tests pass", "timestamp": "2026-01-15T10:30:00.000Z"}]})
+    response = client.patch(
+        f"/api/workers/{worker['id']}",
+        headers=auth,
+        json={"appendMilestones": [{"label": "Tests pass", "timestamp": "2026-01-15T10:30:00.000Z"}]},
+    )
     assert response.status_code == 400 and "error" in response.json()
