@@ -113,7 +113,7 @@ def _lifecycle(rng: random.Random, fail_share: float) -> list[dict[str, Any]]:
         {
             "progress": 60,
             "currentAction": "testing",
-            "appendMilestones": [{"label": "tests pass", "timestamp": "2026-01-15T09:00:30.000Z"}],
+            "appendMilestones": [{"type": "status", "label": "tests pass", "ts": 1768467630000}],
         },
     ]
     if rng.random() < fail_share:

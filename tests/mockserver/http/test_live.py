@@ -156,12 +156,13 @@ def test_serve_prints_where_everything_is_and_serves_it() -> None:
     process = _serve("--port", "0", "--strict", "--scenario", "empty")
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(4)]
+        banner = [process.stdout.readline() for _ in range(5)]
         base_url = banner[0].split()[3]
         assert base_url.startswith("http://127.0.0.1:")
-        assert f"{base_url}/openapi.yaml" in banner[1]
-        assert "ws://127.0.0.1:" in banner[2] and "/app/" in banner[2]
-        assert "buildd-api fixtures keys" in banner[3] and "/__mock/keys" in banner[3]
+        assert f"{base_url}/openapi.yaml" in banner[1] and f"{base_url}/docs" in banner[1]
+        assert f"{base_url}/__mock/console" in banner[2]
+        assert "ws://127.0.0.1:" in banner[3] and "/app/" in banner[3]
+        assert "buildd-api fixtures keys" in banner[4] and "/__mock/keys" in banner[4]
         keys = httpx.get(f"{base_url}/__mock/keys", timeout=5)
         assert keys.status_code == 200 and keys.json()["scenario"] == "empty"
     finally:
