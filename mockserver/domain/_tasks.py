@@ -14,7 +14,7 @@ from mockserver.domain import access
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
-from mockserver.domain.events import epoch_ms, task_channel, worker_channel, workspace_channel
+from mockserver.domain.events import task_channel, worker_channel, workspace_channel
 from mockserver.domain.lifecycle import (
     ACTIVE_WORKER_STATUSES,
     CLAIM_RELEASED,
@@ -24,7 +24,7 @@ from mockserver.domain.lifecycle import (
     move_task,
 )
 from mockserver.domain.records import new_task, task_view
-from mockserver.domain.runtime import micros, parse_iso, to_iso
+from mockserver.domain.runtime import epoch_ms, micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
 __all__ = ("TaskOps",)

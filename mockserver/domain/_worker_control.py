@@ -9,8 +9,9 @@ from typing import Any
 from mockserver.domain import access
 from mockserver.domain._workers import MILESTONES_KEPT, WorkerOps, result_of
 from mockserver.domain.auth import Principal
+from mockserver.domain.claims import max_concurrent_workers
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
-from mockserver.domain.events import epoch_ms, worker_channel
+from mockserver.domain.events import worker_channel
 from mockserver.domain.lifecycle import (
     HEARTBEAT_WINDOW,
     TERMINAL_WORKER_STATUSES,
@@ -19,7 +20,7 @@ from mockserver.domain.lifecycle import (
     task_status_for_worker,
 )
 from mockserver.domain.records import new_task
-from mockserver.domain.runtime import parse_iso, to_iso
+from mockserver.domain.runtime import epoch_ms, parse_iso, to_iso
 from mockserver.domain.store import Record
 
 __all__ = ("WorkerControlOps",)
@@ -42,7 +43,7 @@ class WorkerControlOps(WorkerOps):
                 "accountId": account["id"],
                 "localUiUrl": url,
                 "viewerToken": existing["viewerToken"] if existing else self.ids.hex(16),
-                "maxConcurrentWorkers": int(account.get("maxConcurrentWorkers") or 3),
+                "maxConcurrentWorkers": max_concurrent_workers(account),
                 "activeWorkerCount": count,
                 "environment": body.get("environment", existing.get("environment") if existing else None),
                 "lastHeartbeatAt": self._now(),

@@ -11,7 +11,7 @@ from mockserver.domain import access, claims
 from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
-from mockserver.domain.events import epoch_ms, task_channel
+from mockserver.domain.events import task_channel
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     TASK_OWNED_BY_WORKER,
@@ -25,6 +25,7 @@ from mockserver.domain.lifecycle import (
     worker_event_name,
 )
 from mockserver.domain.records import decimal_str, public_workspace, worker_view
+from mockserver.domain.runtime import epoch_ms
 from mockserver.domain.store import Record
 
 __all__ = ("WorkerOps", "result_of")

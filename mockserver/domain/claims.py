@@ -40,14 +40,13 @@ from mockserver.domain.lifecycle import (
     expire_stale_workers,
     move_task,
 )
-from mockserver.domain.records import new_worker, task_view
+from mockserver.domain.records import DEFAULT_MAX_CONCURRENT_WORKERS, new_worker, task_view
 from mockserver.domain.runtime import Clock, Ids, micros, parse_iso, to_iso
 from mockserver.domain.store import Record, Store
 
 __all__ = ("branch_name", "claim_tasks", "derive_capabilities", "lease_minutes", "max_concurrent_workers", "slugify")
 
 DEFAULT_MAX_TASKS = 3
-DEFAULT_MAX_CONCURRENT_WORKERS = 3  # an account without its own limit (new accounts are created with it too)
 DEFAULT_LEASE_MINUTES = 15
 MAX_LEASE_MINUTES = 240
 RUNNER_COOLDOWN = timedelta(seconds=60)

@@ -11,19 +11,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from mockserver.channels import mission_channel, task_channel, worker_channel, workspace_channel
 
-
-def epoch_ms(moment: datetime) -> int:
-    """Epoch milliseconds (`Date.now()`): the time fields the runner reads as numbers (milestone `ts`, command
-    `timestamp`)."""
-    return int(moment.timestamp() * 1000)
-
-
-__all__ = ("Event", "Outbox", "epoch_ms", "mission_channel", "task_channel", "worker_channel", "workspace_channel")
+__all__ = ("Event", "Outbox", "mission_channel", "task_channel", "worker_channel", "workspace_channel")
 
 
 @dataclass(frozen=True, slots=True)

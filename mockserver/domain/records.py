@@ -15,6 +15,7 @@ from mockserver.domain.store import clone
 
 __all__ = (
     "ACCOUNT_SECRET_FIELDS",
+    "DEFAULT_MAX_CONCURRENT_WORKERS",
     "account_view",
     "decimal_str",
     "new_account",
@@ -28,6 +29,8 @@ __all__ = (
     "worker_view",
     "workspace_view",
 )
+
+DEFAULT_MAX_CONCURRENT_WORKERS = 3  # an account created without its own limit of live workers
 
 # never leave the store in a response, whatever a world file put in the row
 ACCOUNT_SECRET_FIELDS = frozenset({"apiKey", "apiKeyHash", "anthropicApiKey", "oauthToken"})
@@ -62,7 +65,7 @@ def new_account(*, id: str, team_id: str, fields: Mapping[str, Any], now: str) -
         "authType": fields.get("authType") or "api",
         "apiKeyPrefix": None,
         "githubId": None,
-        "maxConcurrentWorkers": int(fields.get("maxConcurrentWorkers") or 3),
+        "maxConcurrentWorkers": int(fields.get("maxConcurrentWorkers") or DEFAULT_MAX_CONCURRENT_WORKERS),
         "maxCostPerDay": decimal_str(max_cost, 2) if max_cost is not None else None,
         "totalCost": "0",
         "maxConcurrentSessions": fields.get("maxConcurrentSessions"),

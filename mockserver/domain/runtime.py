@@ -8,7 +8,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
-__all__ = ("Clock", "Ids", "iso_micros", "micros", "parse_iso", "to_iso")
+__all__ = ("Clock", "Ids", "epoch_ms", "iso_micros", "micros", "parse_iso", "to_iso")
 
 
 def _wall_clock() -> datetime:
@@ -34,6 +34,12 @@ def parse_iso(text: str) -> datetime:
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_UNIX_EPOCH = _UNIX_EPOCH.replace(tzinfo=None)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Epoch milliseconds (`Date.now()`): the time fields the runner reads as numbers (milestone `ts`, command
+    `timestamp`)."""
+    return int(moment.timestamp() * 1000)
 
 
 def micros(dt: datetime) -> int:
