@@ -15,7 +15,7 @@ when the call's changes commit. Methods are grouped by resource in the private `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts.spec import Spec, load_spec
 from mockserver.domain._accounts import DeviceOps
@@ -27,6 +27,7 @@ from mockserver.domain._task_actions import TaskActionOps
 from mockserver.domain._tasks import TaskOps
 from mockserver.domain._worker_control import WorkerControlOps
 from mockserver.domain._workspaces import WorkspaceOps
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.events import Outbox
@@ -36,6 +37,8 @@ from mockserver.domain.runtime import Clock, Ids
 from mockserver.domain.store import Store
 
 __all__ = ("Buildd", "Settings")
+
+A = TypeVar("A", bound=Area)
 
 
 class Buildd(
@@ -65,10 +68,18 @@ class Buildd(
         super().__init__(store, clock or Clock(), ids or Ids(0), outbox or Outbox(), settings)
         self._spec = spec
         self._resources: ResourceEngine | None = None
+        self._areas: dict[type[Area], Area] = {}
         if store.resumes:
             # the resumed state already holds what the seed handed out before the restart: draw from another
             # (still deterministic) stream, or the next create reuses an id, or a key, already issued
             self.ids.reseed(f"{self.ids.seed}/resume-{store.resumes}")
+
+    def area(self, cls: type[A]) -> A:
+        """The one instance of an operation area (`mockserver/domain/areas/`) this facade is composed of."""
+        found = self._areas.get(cls)
+        if found is None:
+            found = self._areas[cls] = cls(self)
+        return found  # type: ignore[return-value]
 
     @property
     def resources(self) -> ResourceEngine:

@@ -121,6 +121,8 @@ class Store:
     """
 
     def __init__(self, world: Mapping[str, Any] | None = None, *, state_file: Path | str | None = None) -> None:
+        import mockserver.domain.areas  # noqa: F401  (the areas' tables and resources exist in every store)
+
         self.lock = threading.RLock()
         self._world_text = _world_bytes(world or {})  # what reset() returns to, kept immutable as JSON
         self._tx: Transaction | None = None

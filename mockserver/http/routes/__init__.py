@@ -53,17 +53,14 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
 def load_all() -> dict[str, Handler]:
     """Import every handler module once so their `@handles` registrations run; add the generic handler of every
     `x-resource` operation of the spec (`BUILDD_SPEC` or the bundled one) that has no hand-written one."""
+    import importlib
+    import pkgutil
+
     from contracts.spec import load_spec
-    from mockserver.http.routes import (  # noqa: F401
-        accounts,
-        artifacts,
-        auth_device,
-        runner_support,
-        schedules,
-        tasks,
-        workers,
-        workspaces,
-    )
+
+    # every module of this package registers its own handlers: adding an area is adding a file, no list to edit
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}")
     from mockserver.http.routes.resources import resource_handlers
 
     return {**resource_handlers(load_spec(), frozenset(HANDLERS)), **HANDLERS}

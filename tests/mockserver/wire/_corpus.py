@@ -1,4 +1,5 @@
-"""The runner's recorded requests (/work/shared/corpus/client-requests.jsonl) and its exact bodies, as data."""
+"""The runner's recorded requests (tests/data/client-requests.jsonl, a copy of the shared corpus kept in the
+repository so CI replays it too) and its exact bodies, as data."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-CORPUS_PATH = Path("/work/shared/corpus/client-requests.jsonl")
+CORPUS_PATH = Path(__file__).resolve().parents[2] / "data" / "client-requests.jsonl"
 
 # the runner's heartbeat `environment`, as scanned on a Linux VM (trimmed to its distinct kinds of entry)
 ENVIRONMENT: dict[str, Any] = {

@@ -449,3 +449,17 @@ async def delete_schedule(api: Api, params: Mapping[str, Any], ctx: ActionContex
     _require(params, "scheduleId")
     data = await api("DELETE", f"/api/workspaces/{ws}/schedules/{params['scheduleId']}")
     return Outcome(f"Schedule deleted: {params['scheduleId']}", data)
+
+
+# -- more actions, one module per area (mockserver/mcp/actions/<area>.py): imported here so they register -------
+
+
+def _load_area_modules() -> None:
+    import importlib
+    import pkgutil
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}")
+
+
+_load_area_modules()
