@@ -259,6 +259,49 @@ def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
 
 
 @rule(
+    "lifecycle.claim-order",
+    suite=SUITE,
+    title="A claim without taskId takes the best task: priority first, then the oldest",
+    failure=LifecycleRuleBroken,
+    hint="Order claim candidates by priority (highest first), then createdAt (oldest first).",
+)
+def claim_order(ctx: SuiteContext, flow: Flow) -> None:
+    """The claim algorithm itself, not a task pinned by `taskId`: in our scratch workspace, a low-priority task
+    made first and two higher ones after it; the claim must take the older of the two higher ones. Nothing outside
+    our own workspace can be claimed, so this is safe on a shared server."""
+    wb = ctx.workbench
+    if not flow.scratch or flow.workspace is None:
+        raise Skip("needs a scratch workspace of its own (a claim without taskId could take a real task)")
+    ws = flow.workspace
+    wb.create_task("claim order: low", workspace_id=ws, priority=0)
+    best = wb.create_task("claim order: high, older", workspace_id=ws, priority=5)
+    wb.create_task("claim order: high, newer", workspace_id=ws, priority=5)
+    exchange = ctx.send("POST", "/api/workers/claim", json={"runner": wb.runner, "workspaceId": ws, "maxTasks": 1})
+    wb.track_claim(exchange)
+    _limited(flow, exchange)
+    body = exchange.json()
+    workers = body.get("workers") if exchange.status == 200 and isinstance(body, dict) else None
+    if not isinstance(workers, list):
+        _broken(ctx, "lifecycle.claim-order", CLAIM, "200 with the best task's worker", exchange)
+    for worker in workers or []:
+        if isinstance(worker, dict) and worker.get("id"):
+            wb.finish_worker(str(worker["id"]))
+    if not workers:
+        reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
+        raise Skip(f"the claim gave no worker (diagnostics.reason={reason}), so the order was never seen")
+    taken = workers[0].get("taskId") if isinstance(workers[0], dict) else None
+    if taken != best.get("id"):
+        _broken(
+            ctx,
+            "lifecycle.claim-order",
+            CLAIM,
+            f"the older priority-5 task {best.get('id')}",
+            exchange,
+            f"task {taken}",
+        )
+
+
+@rule(
     "lifecycle.double-claim", suite=SUITE, title="Two concurrent claimers never both get one task", failure=DoubleClaim
 )
 def double_claim(ctx: SuiteContext, flow: Flow, rounds: int = 3) -> None:
@@ -371,7 +414,7 @@ def _race(ctx: SuiteContext, task: dict[str, Any], runners: tuple[str, ...]) -> 
 
 
 MAIN_FLOW = (create_pending, claim_assigns, running, progress, completed, terminal_conflict)
-CLAIM_RULES = (max_tasks, double_claim)
+CLAIM_RULES = (max_tasks, claim_order, double_claim)
 
 
 # ---------------------------------------------------------------------------------------- state machine
@@ -524,5 +567,6 @@ def _op_of(fn: Any) -> str:
         "lifecycle.create-pending": CREATE,
         "lifecycle.claim-assigns": CLAIM,
         "lifecycle.max-tasks": CLAIM,
+        "lifecycle.claim-order": CLAIM,
         "lifecycle.double-claim": CLAIM,
     }.get(fn.rule_id, WORKER)
