@@ -110,6 +110,8 @@ class Snapshots:
             }
         if kind == "account":
             return self._get("/api/accounts/me")
+        if kind == "team":
+            return self._get(f"/api/teams/{rid}")
         raise Skip(f"no way to re-read a {kind}")
 
     def baseline(self, kind: str) -> None:

@@ -135,7 +135,11 @@ class TeamAdmin(Area):
                 "email": str(user.get("email") or ""),
                 "pusherKey": self.settings.pusher_key,
                 "pusherCluster": self.settings.pusher_cluster,
-                **({"pusherChannelPrefix": self.settings.pusher_channel_prefix} if self.settings.pusher_channel_prefix else {}),
+                **(
+                    {"pusherChannelPrefix": self.settings.pusher_channel_prefix}
+                    if self.settings.pusher_channel_prefix
+                    else {}
+                ),
             },
         )
 

@@ -238,7 +238,9 @@ class TeamRoles(Area):
             slug = task.get("roleSlug")
             if not slug:
                 continue
-            live = [w for w in self.store.find("workers", "task", str(task["id"])) if w["status"] in LIVE_WORKER_STATUSES]
+            live = [
+                w for w in self.store.find("workers", "task", str(task["id"])) if w["status"] in LIVE_WORKER_STATUSES
+            ]
             load[slug] = load.get(slug, 0) + len(live)
             if task.get("status") == "completed" and parse_iso(str(task["createdAt"])) >= since:
                 done[slug] = done.get(slug, 0) + 1

@@ -162,7 +162,9 @@ def refresh_model_aliases(call: Call) -> Reply:
 
 @handles("listFeedback")
 def list_feedback(call: Call) -> Reply:
-    return call.api.area(TeamNotify).list_feedback(call.principal, call.query.get("entityType"), call.query.get("entityIds"))
+    return call.api.area(TeamNotify).list_feedback(
+        call.principal, call.query.get("entityType"), call.query.get("entityIds")
+    )
 
 
 @handles("submitFeedback")

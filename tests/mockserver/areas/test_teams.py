@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 Auth = Callable[[str], dict[str, str]]
-ADA, KATHERINE, GRACE, ALAN = "ada@acme.example", "katherine@acme.example", "grace@globex.example", "alan@consulting.example"
+ADA, KATHERINE, GRACE, ALAN = (
+    "ada@acme.example",
+    "katherine@acme.example",
+    "grace@globex.example",
+    "alan@consulting.example",
+)
 
 
 def _teams(client: Any, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -78,7 +83,9 @@ def test_create_makes_the_caller_owner_and_refuses_a_taken_slug(client: Any, ses
 
 
 def test_only_owners_and_admins_update_a_team(client: Any, session_auth: Auth, globex: str, acme: str) -> None:
-    ok = client.patch(f"/api/teams/{globex}", json={"name": "Globex Corp", "enabledBackends": ["codex"]}, headers=session_auth(ALAN))
+    ok = client.patch(
+        f"/api/teams/{globex}", json={"name": "Globex Corp", "enabledBackends": ["codex"]}, headers=session_auth(ALAN)
+    )
     assert (ok.status_code, ok.json()) == (200, {"success": True})
     team = client.get(f"/api/teams/{globex}", headers=session_auth(GRACE)).json()["team"]
     assert (team["name"], team["enabledBackends"]) == ("Globex Corp", ["codex"])
@@ -104,9 +111,7 @@ def test_only_an_owner_deletes_a_team_and_its_workspaces_go_with_it(
 # -- members and access -----------------------------------------------------------------------------------------
 
 
-def test_removing_a_member_takes_their_workspaces_away_at_once(
-    client: Any, session_auth: Auth, acme: str
-) -> None:
+def test_removing_a_member_takes_their_workspaces_away_at_once(client: Any, session_auth: Auth, acme: str) -> None:
     katherine = _user_id(client, session_auth, KATHERINE)
     workspaces = client.get("/api/workspaces", headers=session_auth(KATHERINE)).json()["workspaces"]
     assert workspaces, "Katherine sees Acme's workspaces while a member"
@@ -139,7 +144,9 @@ def test_member_management_needs_the_right_role(client: Any, session_auth: Auth,
     katherine = _user_id(client, session_auth, KATHERINE)
     grace = _user_id(client, session_auth, GRACE)
     ada = _user_id(client, session_auth, ADA)
-    as_member = client.post(f"/api/teams/{acme}/members", json={"userId": grace, "role": "member"}, headers=session_auth(KATHERINE))
+    as_member = client.post(
+        f"/api/teams/{acme}/members", json={"userId": grace, "role": "member"}, headers=session_auth(KATHERINE)
+    )
     assert (as_member.status_code, as_member.json()) == (403, {"error": "Forbidden"})
     admin_adds_owner = client.post(
         f"/api/teams/{globex}/members", json={"userId": katherine, "role": "owner"}, headers=session_auth(ALAN)
@@ -147,13 +154,16 @@ def test_member_management_needs_the_right_role(client: Any, session_auth: Auth,
     assert (admin_adds_owner.status_code, admin_adds_owner.json()) == (403, {"error": "Only owners can add owners"})
     admin_removes_owner = client.delete(f"/api/teams/{globex}/members/{grace}", headers=session_auth(ALAN))
     assert admin_removes_owner.status_code in (400, 403)  # the last owner, and an owner admins cannot remove
-    not_owner = client.patch(f"/api/teams/{acme}/members/{katherine}", json={"role": "admin"}, headers=session_auth(KATHERINE))
+    not_owner = client.patch(
+        f"/api/teams/{acme}/members/{katherine}", json={"role": "admin"}, headers=session_auth(KATHERINE)
+    )
     assert (not_owner.status_code, not_owner.json()) == (403, {"error": "Only owners can change roles"})
     promoted = client.patch(f"/api/teams/{acme}/members/{katherine}", json={"role": "admin"}, headers=session_auth(ADA))
     assert promoted.status_code == 200
     assert _teams(client, session_auth(KATHERINE))["acme"]["role"] == "admin"
     unknown = client.post(
-        f"/api/teams/{acme}/members", json={"userId": "00000000-0000-4000-8000-000000000000", "role": "member"},
+        f"/api/teams/{acme}/members",
+        json={"userId": "00000000-0000-4000-8000-000000000000", "role": "member"},
         headers=session_auth(ADA),
     )
     assert (unknown.status_code, unknown.json()) == (404, {"error": "User not found"})
@@ -163,7 +173,10 @@ def test_member_management_needs_the_right_role(client: Any, session_auth: Auth,
 def test_the_last_owner_can_neither_leave_nor_be_demoted(client: Any, session_auth: Auth, acme: str) -> None:
     ada = _user_id(client, session_auth, ADA)
     leave = client.delete(f"/api/teams/{acme}/members/{ada}", headers=session_auth(ADA))
-    assert (leave.status_code, leave.json()) == (400, {"error": "Owners cannot remove themselves. Transfer ownership first."})
+    assert (leave.status_code, leave.json()) == (
+        400,
+        {"error": "Owners cannot remove themselves. Transfer ownership first."},
+    )
     demote = client.patch(f"/api/teams/{acme}/members/{ada}", json={"role": "member"}, headers=session_auth(ADA))
     assert (demote.status_code, demote.json()) == (400, {"error": "Cannot change role - you are the last owner"})
     assert _teams(client, session_auth(ADA))["acme"]["role"] == "owner"
@@ -171,8 +184,14 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(client: Any, session_au
 
 def test_a_second_owner_lets_the_first_step_down(client: Any, session_auth: Auth, acme: str) -> None:
     ada, alan = _user_id(client, session_auth, ADA), _user_id(client, session_auth, ALAN)
-    assert client.patch(f"/api/teams/{acme}/members/{alan}", json={"role": "owner"}, headers=session_auth(ADA)).status_code == 200
-    assert client.patch(f"/api/teams/{acme}/members/{ada}", json={"role": "member"}, headers=session_auth(ADA)).status_code == 200
+    assert (
+        client.patch(f"/api/teams/{acme}/members/{alan}", json={"role": "owner"}, headers=session_auth(ADA)).status_code
+        == 200
+    )
+    assert (
+        client.patch(f"/api/teams/{acme}/members/{ada}", json={"role": "member"}, headers=session_auth(ADA)).status_code
+        == 200
+    )
     assert _teams(client, session_auth(ADA))["acme"]["role"] == "member"
     last = client.delete(f"/api/teams/{acme}/members/{alan}", headers=session_auth(ALAN))
     assert last.status_code == 400  # Alan is now the last owner

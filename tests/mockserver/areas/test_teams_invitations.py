@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 Auth = Callable[[str], dict[str, str]]
-ADA, KATHERINE, GRACE, ALAN = "ada@acme.example", "katherine@acme.example", "grace@globex.example", "alan@consulting.example"
+ADA, KATHERINE, GRACE, ALAN = (
+    "ada@acme.example",
+    "katherine@acme.example",
+    "grace@globex.example",
+    "alan@consulting.example",
+)
 
 
 @pytest.fixture
@@ -29,11 +34,15 @@ def test_an_accepted_invitation_grants_the_team_at_once(client: Any, session_aut
     assert created.json()["inviteUrl"].endswith(f"/app/invitations/{invitation['token']}")
     listed = client.get(f"/api/teams/{globex}/invitations", headers=session_auth(ALAN)).json()["invitations"]
     assert [(i["email"], i["inviter"]["email"]) for i in listed] == [(KATHERINE, GRACE)]
-    assert globex not in {w["teamId"] for w in client.get("/api/workspaces", headers=session_auth(KATHERINE)).json()["workspaces"]}
+    assert globex not in {
+        w["teamId"] for w in client.get("/api/workspaces", headers=session_auth(KATHERINE)).json()["workspaces"]
+    }
     accepted = client.post(f"/api/invitations/{invitation['token']}/accept", headers=session_auth(KATHERINE))
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["team"]["id"] == globex
-    assert globex in {w["teamId"] for w in client.get("/api/workspaces", headers=session_auth(KATHERINE)).json()["workspaces"]}
+    assert globex in {
+        w["teamId"] for w in client.get("/api/workspaces", headers=session_auth(KATHERINE)).json()["workspaces"]
+    }
     again = client.post(f"/api/invitations/{invitation['token']}/accept", headers=session_auth(KATHERINE))
     assert (again.status_code, again.json()) == (400, {"error": "Invitation has already been accepted"})
     assert client.get(f"/api/teams/{globex}/invitations", headers=session_auth(GRACE)).json()["invitations"] == []
@@ -46,7 +55,9 @@ def test_an_expired_invitation_is_410_and_stays_expired(client: Any, session_aut
     assert (expired.status_code, expired.json()) == (410, {"error": "Invitation has expired"})
     again = client.post(f"/api/invitations/{token}/accept", headers=session_auth(KATHERINE))
     assert (again.status_code, again.json()) == (400, {"error": "Invitation has already been expired"})
-    assert "globex" not in {t["slug"] for t in client.get("/api/teams", headers=session_auth(KATHERINE)).json()["teams"]}
+    assert "globex" not in {
+        t["slug"] for t in client.get("/api/teams", headers=session_auth(KATHERINE)).json()["teams"]
+    }
 
 
 def test_only_owners_and_admins_handle_invitations(client: Any, session_auth: Auth, globex: str) -> None:
@@ -64,7 +75,10 @@ def test_only_owners_and_admins_handle_invitations(client: Any, session_auth: Au
 def test_duplicate_invitations_and_members_are_409(client: Any, session_auth: Auth, globex: str) -> None:
     assert _invite(client, session_auth(GRACE), globex, "new@example.com").status_code == 200
     duplicate = _invite(client, session_auth(GRACE), globex, "new@example.com")
-    assert (duplicate.status_code, duplicate.json()) == (409, {"error": "A pending invitation already exists for this email"})
+    assert (duplicate.status_code, duplicate.json()) == (
+        409,
+        {"error": "A pending invitation already exists for this email"},
+    )
     member = _invite(client, session_auth(GRACE), globex, ALAN)
     assert (member.status_code, member.json()) == (409, {"error": "User is already a team member"})
 
