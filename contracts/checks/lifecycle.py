@@ -520,7 +520,7 @@ def run_lifecycle(ctx: SuiteContext) -> None:
         for rule_id, op, _ in steps:
             ctx.skip(rule_id, op, "the lifecycle suite writes; skipped under --read-only")
         ctx.skip(LINKS_RULE, "(state machine)", "the lifecycle suite writes; skipped under --read-only")
-        ctx.progress.advance(len(steps) + 1)
+        ctx.progress.advance(len(steps) + len(flows) + 1)
         return
     flow = Flow(ctx)
     flow.prepare()
