@@ -1,7 +1,8 @@
 """Teams over HTTP (strict mock, default world): membership roles decide who manages a team, and every
 membership change counts for access on the very next request.
 
-The cast: Acme (Ada owner, Katherine member, Alan member), Globex (Grace owner, Alan admin).
+The cast (fixtures/_cast.py, fixtures/_teams.py): Acme (Ada owner, Margaret admin, Katherine and Alan members),
+Globex (Grace owner, Alan admin, Barbara member).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def globex(client: Any, session_auth: Auth) -> str:
 def test_a_user_lists_their_teams_with_role_and_member_count(client: Any, session_auth: Auth) -> None:
     teams = _teams(client, session_auth(ALAN))
     assert {slug: t["role"] for slug, t in teams.items()} == {"acme": "member", "globex": "admin"}
-    assert teams["acme"]["memberCount"] == 3
+    assert (teams["acme"]["memberCount"], teams["globex"]["memberCount"]) == (4, 3)
 
 
 def test_a_key_acts_as_its_teams_owner(client: Any, key_auth: Auth) -> None:
@@ -60,7 +61,12 @@ def test_a_member_reads_the_team_and_a_non_member_gets_404(
 ) -> None:
     body = client.get(f"/api/teams/{acme}", headers=session_auth(KATHERINE)).json()
     assert body["currentUserRole"] == "member"
-    assert {m["email"] for m in body["members"]} == {ADA, KATHERINE, ALAN}
+    assert {(m["email"], m["role"]) for m in body["members"]} == {
+        (ADA, "owner"),
+        ("margaret@acme.example", "admin"),
+        (KATHERINE, "member"),
+        (ALAN, "member"),
+    }
     for headers in (session_auth(GRACE), key_auth("globex-admin")):
         response = client.get(f"/api/teams/{acme}", headers=headers)
         assert (response.status_code, response.json()) == (404, {"error": "Team not found"})
@@ -209,3 +215,16 @@ def test_a_member_cannot_remove_someone_else(client: Any, session_auth: Auth, ac
     response = client.delete(f"/api/teams/{acme}/members/{alan}", headers=session_auth(KATHERINE))
     assert (response.status_code, response.json()) == (403, {"error": "Forbidden"})
     assert "acme" in _teams(client, session_auth(ALAN))
+
+
+def test_an_admin_removes_members_but_not_owners(client: Any, session_auth: Auth, acme: str) -> None:
+    katherine, alan = _user_id(client, session_auth, KATHERINE), _user_id(client, session_auth, ALAN)
+    admin = session_auth("margaret@acme.example")
+    assert (
+        client.patch(f"/api/teams/{acme}/members/{alan}", json={"role": "owner"}, headers=session_auth(ADA)).status_code
+        == 200
+    )
+    owner = client.delete(f"/api/teams/{acme}/members/{alan}", headers=admin)
+    assert (owner.status_code, owner.json()) == (403, {"error": "Admins cannot remove owners"})
+    assert client.delete(f"/api/teams/{acme}/members/{katherine}", headers=admin).json() == {"success": True}
+    assert "acme" not in _teams(client, session_auth(KATHERINE))
