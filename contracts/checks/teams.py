@@ -10,6 +10,7 @@ Runs in the `lifecycle` suite (which runs every area's `lifecycle` rule); skippe
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from contracts.context import AUTH_OTHER_SESSION, AUTH_SESSION, Skip, SuiteContext
@@ -31,7 +32,9 @@ class _Teams:
         self.created: list[tuple[str, str]] = []  # (auth, team id), for cleanup
 
     def create(self, auth: str, suffix: str) -> str:
-        slug = f"buildd-check-{self.ctx.uuid()[:8]}-{suffix}"
+        # from the run id, not the run's rng: drawing here would move the seed of the state machine that follows
+        run = re.sub(r"[^a-z0-9]+", "-", self.ctx.workbench.run_id.lower()).strip("-")
+        slug = f"buildd-check-{run}-{suffix}"
         name = self.ctx.workbench.title(suffix)
         exchange = self.ctx.send("POST", "/api/teams", auth=auth, json={"name": name, "slug": slug})
         body = exchange.json()
