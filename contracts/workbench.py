@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ("Owned", "Workbench", "WorkbenchError")
 
-KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule")  # made by hand-written steps
+KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule", "team")  # made by hand-written steps
 _NAME_FIELDS = ("name", "title", "label")  # where a created record carries the run's tag
 
 
@@ -104,6 +104,13 @@ class Workbench:
             return [i for k, i, _ in self._tracked if k == kind]
 
     # ------------------------------------------------------------------ lookups
+    def team_id(self) -> str:
+        """The key's team, as `GET /api/accounts/me` names it (the real server's answer has no `teamId`)."""
+        team = self.me().get("teamId")
+        if not team:
+            raise WorkbenchError("GET /api/accounts/me names no teamId")
+        return str(team)
+
     def me(self) -> dict[str, Any]:
         """`GET /api/accounts/me` with the key (cached)."""
         if self._me is None:
@@ -227,6 +234,7 @@ class Workbench:
         steps = [
             ("account", lambda: str(self.me()["id"])),
             ("workspace", self.workspace_id),
+            ("team", self.team_id),
         ]
         for kind, step in steps:
             _attempt(owned, kind, step)
@@ -318,6 +326,7 @@ class Workbench:
         owned = Owned(created=False)
         _attempt(owned, "account", lambda: str(self.me()["id"]))
         _attempt(owned, "workspace", self.workspace_id)
+        _attempt(owned, "team", self.team_id)
         ws = owned.ids.get("workspace")
 
         def first(path: str, field_name: str, what: str, params: dict[str, Any] | None = None) -> str:

@@ -478,6 +478,11 @@ def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
     return req
 
 
+def _remove_member_keeps_them(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`DELETE /api/teams/{id}/members/{userId}` answers success and removes nobody."""
+    return lambda self, principal, team_id, user_id: {"success": True}
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -744,6 +749,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("status",),
         ("createTask",),
         after=_create_task_accepts_anything,
+    ),
+    Patch(
+        "removed-member-keeps-access",
+        "lifecycle.team-membership",
+        "DELETE /api/teams/{id}/members/{userId}",
+        ("lifecycle",),
+        ("createTeam",),
+        patches=(("mockserver.domain.areas.teams:Teams.remove_member", _remove_member_keeps_them),),
     ),
 )
 

@@ -88,6 +88,34 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "updateReleaseConfig": ("workspaces", EITHER, "workspace"),  # PATCH /api/workspaces/{id}/config
     "listWorkerErrorTraces": ("workers", EITHER, "worker"),  # GET /api/workers/{id}/error-traces (K owner / S)
     "listTaskErrorTraces": ("tasks", EITHER, "task"),  # GET /api/tasks/{id}/error-traces
+    # teams (issue 14): getUserFromRequest (K|S, a key acts as its team's owner) unless the route reads the session
+    "cliLogin": ("auth", PUBLIC, None),  # GET /api/auth/cli (public: redirects to sign-in without a session)
+    "listTeams": ("teams", EITHER, None),
+    "createTeam": ("teams", EITHER, None),
+    "getTeam": ("teams", EITHER, "team"),
+    "updateTeam": ("teams", EITHER, "team"),
+    "deleteTeam": ("teams", EITHER, "team"),
+    "listTeamInvitations": ("teams", EITHER, "team"),
+    "createTeamInvitation": ("teams", EITHER, "team"),
+    "deleteTeamInvitation": ("teams", EITHER, "team"),
+    "listTeamMembers": ("teams", EITHER, "team"),
+    "addTeamMember": ("teams", EITHER, "team"),
+    "updateTeamMember": ("teams", EITHER, "team"),
+    "removeTeamMember": ("teams", EITHER, "team"),
+    "getTeamNotifications": ("teams", SESSION, "team"),  # getCurrentUser (S)
+    "updateTeamNotifications": ("teams", SESSION, "team"),
+    "acceptInvitation": ("teams", EITHER, "invitation"),  # the token is the proof
+    "listRoles": ("roles", EITHER, None),  # GET /api/roles (K|S)
+    "createRole": ("roles", SESSION, None),  # POST reads getCurrentUser (S)
+    "getRole": ("roles", SESSION, "role"),
+    "updateRole": ("roles", SESSION, "role"),
+    "deleteRole": ("roles", SESSION, "role"),
+    "createRoleOverride": ("roles", SESSION, "role"),
+    "backfillEntityGraph": ("admin", EITHER, None),  # K(A)|S
+    "backfillMergedPrs": ("admin", EITHER, None),
+    "refreshModelAliases": ("admin", EITHER, None),
+    "listFeedback": ("feedback", SESSION, None),  # S
+    "submitFeedback": ("feedback", SESSION, None),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
-from tests.mockserver.domain.world import ACCOUNT_IDS, TASK_IDS, WEB, claim
+from tests.mockserver.domain.world import ACCOUNT_IDS, BOB, EVE, T1, T2, TASK_IDS, WEB, claim, uid
 
 HANDLERS = load_all()
 
@@ -82,6 +82,34 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "updateReleaseConfig": ("svc", {"path": {"id": WEB}, "body": {"releaseConfig": None}}),
         "listWorkerErrorTraces": ("svc", {"path": {"id": worker_id}}),
         "listTaskErrorTraces": ("svc", {"path": {"id": task}}),
+        # teams area (issue 14)
+        "cliLogin": ("", {"query": {"callback": "http://localhost:8766/cb"}}),
+        "listTeams": ("ada", {}),
+        "createTeam": ("ada", {"body": {"name": "Labs", "slug": "labs"}}),
+        "getTeam": ("ada", {"path": {"id": T1}}),
+        "updateTeam": ("ada", {"path": {"id": T1}, "body": {"name": "Acme 2"}}),
+        "deleteTeam": ("eve", {"path": {"id": T2}}),
+        "listTeamInvitations": ("ada", {"path": {"id": T1}}),
+        "createTeamInvitation": ("ada", {"path": {"id": T1}, "body": {"email": "new@example.com", "role": "member"}}),
+        "deleteTeamInvitation": ("ada", {"path": {"id": T1, "invitationId": uid(99)}}),
+        "listTeamMembers": ("ada", {"path": {"id": T1}}),
+        "addTeamMember": ("ada", {"path": {"id": T1}, "body": {"userId": EVE, "role": "member"}}),
+        "updateTeamMember": ("ada", {"path": {"id": T1, "userId": BOB}, "body": {"role": "admin"}}),
+        "removeTeamMember": ("ada", {"path": {"id": T1, "userId": BOB}}),
+        "getTeamNotifications": ("ada", {"path": {"id": T1}}),
+        "updateTeamNotifications": ("ada", {"path": {"id": T1}, "body": {"preferences": {"taskClaimed": False}}}),
+        "acceptInvitation": ("bob", {"path": {"token": "no-such-token"}}),
+        "listRoles": ("svc", {}),
+        "createRole": ("ada", {"body": {"name": "Reviewer", "content": "Review."}}),
+        "getRole": ("ada", {"path": {"id": uid(99)}}),
+        "updateRole": ("ada", {"path": {"id": uid(99)}, "body": {"name": "x"}}),
+        "deleteRole": ("ada", {"path": {"id": uid(99)}}),
+        "createRoleOverride": ("ada", {"path": {"id": uid(99)}, "body": {"workspaceId": WEB}}),
+        "backfillEntityGraph": ("admin", {"body": None}),
+        "backfillMergedPrs": ("admin", {}),
+        "refreshModelAliases": ("admin", {"body": {"opus": "claude-opus-5"}}),
+        "listFeedback": ("ada", {"query": {"entityType": "note"}}),
+        "submitFeedback": ("ada", {"body": {"entityType": "note", "entityId": "n1", "signal": "up"}}),
     }
 
 
@@ -91,6 +119,15 @@ EXPECTED_STATUS = {
     "exchangeDeviceToken": 400,
     "approveDevice": 400,
     "respondToWorker": 400,
+    "cliLogin": 302,
+    "deleteTeamInvitation": 404,
+    "acceptInvitation": 404,
+    "createRole": 201,
+    "getRole": 404,
+    "updateRole": 404,
+    "deleteRole": 404,
+    "createRoleOverride": 404,
+    "submitFeedback": 201,
 }
 
 

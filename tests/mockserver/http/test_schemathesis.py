@@ -103,6 +103,14 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         # rules JSON Schema cannot express: a five-field string that is no cron expression, an unknown zone
         "createSchedule": r"Invalid (cron expression|timezone)",
         "updateSchedule": r"Invalid (cron expression|timezone)",
+        # teams area (issue 14): the statuses of the operations' x-business-rules
+        "cliLogin": r"Callback must be localhost|Invalid callback URL",
+        "deleteTeam": r"Cannot delete personal team",
+        "updateTeamMember": r"last owner",
+        "removeTeamMember": r"Owners cannot remove themselves|Cannot remove the last owner",
+        "acceptInvitation": r"Invitation has already been",
+        "updateTeamNotifications": r"Pushover needs both|webhookUrl must be an http",
+        "createRole": r"slug must be lowercase|No team found for user",
     }.items()
 }
 

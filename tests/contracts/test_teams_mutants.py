@@ -1,0 +1,70 @@
+"""`check` catches a membership gap on the teams routes: the ownership suite probes the key's team (`teamId` of
+`GET /api/accounts/me`) with another team's key, on the clean mock (passes) and on a mock whose membership check
+lets a non-member in (fails with `ownership.team-404` on `GET /api/teams/{id}`).
+
+A mutant in the style of tests/contracts/mutants.py, kept here so the shared catalogue stays untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import contracts
+from tests.contracts.conftest import FAST
+from tests.contracts.mutants import Keys, Patch
+
+
+def _members_for_everyone(original: Callable[..., str | None]) -> Callable[..., str | None]:
+    """The membership check answers "member" for anyone: a non-member reads (and lists members of) any team."""
+
+    def patched(store: Any, team_id: str, user_id: str, minimum: str) -> str | None:
+        return original(store, team_id, user_id, minimum) or ("member" if minimum == "member" else None)
+
+    return patched
+
+
+NON_MEMBER_READS_TEAM = Patch(
+    "non-member-reads-team",
+    "ownership.team-404",
+    "GET /api/teams/{id}",
+    ("ownership",),
+    ("getTeam", "listTeamMembers"),
+    patches=(("mockserver.domain.areas.teams:role_at_least", _members_for_everyone),),
+)
+
+
+def _options() -> contracts.RunOptions:
+    mutant = NON_MEMBER_READS_TEAM
+    return dataclasses.replace(FAST, suites=mutant.suites, operations=mutant.operations)
+
+
+def test_the_clean_mock_passes_the_team_membership_probe(
+    make_app: Callable[[], Any], credentials_for: Callable[[Any], contracts.Credentials]
+) -> None:
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=_options())
+    assert not result.failures, "\n\n".join(str(f) for f in result.failures)
+    ran = [c for s in result.suites for c in s.checks if c.rule == "ownership.team-404" and c.runs > 0]
+    assert {c.operation for c in ran} == {"GET /api/teams/{id}", "GET /api/teams/{id}/members"}
+
+
+def test_a_mock_letting_non_members_read_a_team_fails_the_probe(
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    mutant_keys: Callable[[contracts.Credentials], Keys],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    credentials = credentials_for(app)
+    broken = NON_MEMBER_READS_TEAM.apply(app, mutant_keys(credentials), monkeypatch)
+    result = contracts.run(broken, credentials, options=_options())
+    assert result.exit_code == 1
+    found = {f.operation for f in result.failures if f.rule == "ownership.team-404"}
+    assert "GET /api/teams/{id}" in found, [f"{f.rule} {f.operation}" for f in result.failures]
+    failure = next(f for f in result.failures if f.operation == "GET /api/teams/{id}")
+    assert failure.hint and failure.expected and failure.actual
+    assert credentials.key not in (failure.request or "")
