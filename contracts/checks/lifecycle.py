@@ -27,7 +27,7 @@ from contracts.failures import (
     UndocumentedStatus,
 )
 from contracts.plan import looks_like_uuid
-from contracts.registry import declare, rule, suite
+from contracts.registry import RULES, declare, rule, suite
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -474,6 +474,7 @@ def _link_failure(failure: Any, label: str, curl: str, secrets: Any) -> Contract
 def run_lifecycle(ctx: SuiteContext) -> None:
     """create -> claim -> running -> progress -> completed -> 409; maxTasks; no double claims; links."""
     steps: list[tuple[str, str, Any]] = [(f.rule_id, _op_of(f), f) for f in (*MAIN_FLOW, *CLAIM_RULES)]  # type: ignore[attr-defined]
+    steps += _area_steps()
     ctx.progress.total(len(steps) + 1)
     if ctx.options.read_only:
         for rule_id, op, _ in steps:
@@ -517,6 +518,15 @@ class _LinksTracker:
 
     def __init__(self) -> None:
         self.current: str | None = None
+
+
+def _area_steps() -> list[tuple[str, str, Any]]:
+    """The lifecycle rules of the API areas (`contracts/checks/lifecycle_<area>.py`): `@rule(..., suite="lifecycle")`
+    checks taking `(ctx, flow)` that name the operation they judge in an `operation` attribute; run after the
+    claim rules, in rule-id order."""
+    known = {f.rule_id for f in (*MAIN_FLOW, *CLAIM_RULES)}  # type: ignore[attr-defined]
+    area = [r for r in RULES if r.suite == SUITE and r.check is not None and r.id not in known]
+    return [(r.id, str(getattr(r.check, "operation", r.id)), r.check) for r in sorted(area, key=lambda r: r.id)]
 
 
 def _op_of(fn: Any) -> str:
