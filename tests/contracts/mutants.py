@@ -470,6 +470,13 @@ def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
     return req
 
 
+def _lease_always_acquired(req: Req, keys: Keys) -> Req | Resp:
+    """Area cred: every runner that asks for a credential lease gets it, whoever holds it."""
+    if _is("POST", "/api/runner/credential-lease")(req) and b'"acquire"' in req.body:
+        return Resp.json(200, {"acquired": True, "leaseId": "0c0c0c0c-0000-4000-8000-000000000000"})
+    return req
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -729,6 +736,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("status",),
         ("createTask",),
         after=_create_task_accepts_anything,
+    ),
+    Rewrite(
+        "credential-lease-never-exclusive",
+        "lifecycle.credential-lease",
+        "POST /api/runner/credential-lease",
+        ("lifecycle",),
+        before=_lease_always_acquired,
     ),
 )
 
