@@ -157,7 +157,7 @@ class Secrets(Area):
         if not teams:
             raise Forbidden("No team found")
         purpose = str(body.get("purpose"))
-        label = self._str(body, "label")
+        label = body.get("label") if isinstance(body.get("label"), str) and body.get("label") else None
         if purpose == "mcp_credential" and not label:
             raise BadRequest("label is required for mcp_credential secrets")
         value = _sanitised(str(body.get("value") or ""), purpose)

@@ -103,6 +103,14 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         # rules JSON Schema cannot express: a five-field string that is no cron expression, an unknown zone
         "createSchedule": r"Invalid (cron expression|timezone)",
         "updateSchedule": r"Invalid (cron expression|timezone)",
+        # area cred: JSON text inside a string, state (a started login, the purpose of a stored secret), and token
+        # prefixes the schema leaves out so that no validator message quotes a secret back
+        "saveClaudeCredential": r"credentialsJson must be valid JSON|Must be a JSON object|Must contain",
+        "saveCodexCredential": r"authJson must be valid JSON|Must be a JSON object|Must be either|missing required field",
+        "exchangeClaudeOAuth": r"invalid_grant|No authorization code provided",
+        "verifySecret": r"Verification not supported for this credential type",
+        "createSecret": r"Token must start with sk-ant-(oat|api)",
+        "credentialRefresh": r"are required for commit|is required for bootstrap",
     }.items()
 }
 
