@@ -192,7 +192,7 @@ class BackendCredentials(Area):
                 if not isinstance(blob.get(field), str) or not blob[field]:
                     raise BadRequest(f"Must contain {field}")
             team, narrowed = str(workspace["teamId"]), _scope_workspace(workspace_id, body.get("scope"))
-            kept = {k: blob[k] for k in ("access_token", "refresh_token") if k in blob}
+            kept: dict[str, Any] = {k: blob[k] for k in ("access_token", "refresh_token") if k in blob}
             if isinstance(blob.get("expires_at"), (int, float)) and not isinstance(blob.get("expires_at"), bool):
                 kept["expires_at"] = blob["expires_at"]
             self._store_backend(CLAUDE, team, narrowed, kept)

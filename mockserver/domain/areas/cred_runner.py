@@ -101,13 +101,13 @@ class CredentialBroker(Area):
             if action == "revoke":
                 reason = str(body.get("reason") or "Revoked by runner")
                 secret = record_auth_failure(self.store, secret, reason, to_iso(now))
-                changes = {
+                revoked: dict[str, Any] = {
                     "healthStatus": "revoked",
                     "tokenExpiresAt": None,
                     "lastVerificationError": reason,
                     "updatedAt": to_iso(now),
                 }
-                self.store.update("secrets", secret_id, changes)
+                self.store.update("secrets", secret_id, revoked)
                 return {"ok": True}
             return self._bootstrap(secret, body)
 
