@@ -178,3 +178,27 @@ def test_a_value_appears_in_no_answer_log_event_dump_or_state_file(
     assert '"secrets"' in shown and '"connected":true' in shown, "the answers were collected"
     for value in values:
         assert value not in shown, f"{value} leaked"
+
+
+def test_a_value_never_reaches_the_servers_own_output(
+    fixture_world: dict[str, Any], key_auth: Any, session_auth: Any, tmp_path: Path
+) -> None:
+    """Over a `buildd-api serve` process, whose real stdout/stderr (access log included) is read back."""
+    import httpx
+
+    from tests.hardening._proc import MockProcess
+
+    value, token = "sk-ant-oat01-PROCLEAK-0c1d", "PROCLEAK-refresh-77aa"
+    ws = workspace_of(fixture_world, "acme-admin")
+    with MockProcess(tmp_path / "serve.log", "--strict", lifetime=120) as server:
+        with httpx.Client(base_url=server.base_url, timeout=15) as http:
+            admin, ada = key_auth("acme-admin"), session_auth(ADA)
+            assert http.post("/api/secrets", headers=admin, json={"value": value, "purpose": "oauth_token"}).is_success
+            assert http.post("/api/secrets", headers=admin, json={"value": value, "purpose": "nope"}).status_code == 400
+            claude = json.dumps({"access_token": value, "refresh_token": token})
+            saved = http.post(f"/api/workspaces/{ws}/claude-credential", headers=ada, json={"credentialsJson": claude})
+            assert saved.is_success
+            http.post(f"/api/workspaces/{ws}/claude-credential", headers=ada, content=claude.encode())  # not JSON body
+        output = server.output()
+    assert output.strip(), "the server's output was captured"
+    assert value not in output and token not in output
