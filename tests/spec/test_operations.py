@@ -110,9 +110,9 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "deleteSecret": ("secrets", EITHER, None),  # names the secret in the query: ?id=
     "verifySecret": ("secrets", SESSION, "secret"),
     "listModels": ("models", SESSION, None),
-    "getModelTiers": ("models", EITHER, "workspace"),  # S or admin K; the optional ?workspaceId
+    "getModelTiers": ("models", EITHER, None),  # S or admin K; an optional ?workspaceId (404 outside reach)
     "setModelTier": ("models", EITHER, "workspace"),  # the body's optional workspaceId
-    "deleteModelTier": ("models", EITHER, "workspace"),
+    "deleteModelTier": ("models", EITHER, None),  # an optional ?workspaceId, as GET
 }
 
 
