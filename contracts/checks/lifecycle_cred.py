@@ -30,7 +30,7 @@ def _broken(ctx: SuiteContext, expected: str, exchange: Exchange) -> None:
     suite="lifecycle",
     title="A credential lease is held by one runner at a time until it is released",
     failure=LifecycleRuleBroken,
-    hint="acquire only a free or expired lease; answer another runner's heartbeat 404 and let the holder release",
+    hint="Acquire only a free or expired lease; answer another runner's heartbeat 404 and let the holder release.",
 )
 def credential_lease(ctx: SuiteContext, flow: Any) -> None:
     value = f"buildd-check-{ctx.uuid()}"
