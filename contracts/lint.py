@@ -56,7 +56,18 @@ __all__ = (
 )
 
 OWNERSHIP_RESOURCES = frozenset(
-    {"account", "workspace", "task", "worker", "schedule", "artifact", "team", "role", "invitation"}
+    {
+        "account",
+        "artifact",
+        "invitation",
+        "role",
+        "schedule",
+        "secret",
+        "task",
+        "team",
+        "worker",
+        "workspace",
+    }
 )
 OWNERSHIP_LOCATIONS = frozenset({"path", "query", "body"})
 OWNERSHIP_RULES = frozenset({"owner", "team"})

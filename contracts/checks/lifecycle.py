@@ -27,7 +27,7 @@ from contracts.failures import (
     UndocumentedStatus,
 )
 from contracts.plan import looks_like_uuid
-from contracts.registry import RULES, Rule, declare, rule, suite
+from contracts.registry import RULES, declare, rule, suite
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -512,15 +512,13 @@ def _link_failure(failure: Any, label: str, curl: str, secrets: Any) -> Contract
 def run_lifecycle(ctx: SuiteContext) -> None:
     """create -> claim -> running -> progress -> completed -> 409; maxTasks; no double claims; links."""
     steps: list[tuple[str, str, Any]] = [(f.rule_id, _op_of(f), f) for f in (*MAIN_FLOW, *CLAIM_RULES)]  # type: ignore[attr-defined]
-    flows = _area_flows()
-    ctx.progress.total(len(steps) + len(flows) + 1)
+    steps += _area_steps()
+    ctx.progress.total(len(steps) + 1)
     if ctx.options.read_only:
-        for r in flows:
-            ctx.skip(r.id, _area_op(r), "the lifecycle suite writes; skipped under --read-only")
         for rule_id, op, _ in steps:
             ctx.skip(rule_id, op, "the lifecycle suite writes; skipped under --read-only")
         ctx.skip(LINKS_RULE, "(state machine)", "the lifecycle suite writes; skipped under --read-only")
-        ctx.progress.advance(len(steps) + len(flows) + 1)
+        ctx.progress.advance(len(steps) + 1)
         return
     flow = Flow(ctx)
     flow.prepare()
@@ -531,14 +529,6 @@ def run_lifecycle(ctx: SuiteContext) -> None:
             except WorkbenchError as exc:
                 if exc.exchange is not None and (exc.exchange.status == 0 or exc.exchange.status >= 500):
                     ctx.fail(ServerError, rule_id, op, expected="a setup request answered", exchange=exc.exchange)
-                raise Skip(f"setup failed: {exc}") from None
-        ctx.progress.advance()
-    for r in flows:
-        with ctx.checking(r.id, _area_op(r)):
-            try:
-                assert r.check is not None
-                r.check(ctx)
-            except WorkbenchError as exc:
                 raise Skip(f"setup failed: {exc}") from None
         ctx.progress.advance()
     tracker = _LinksTracker()
@@ -561,23 +551,20 @@ def run_lifecycle(ctx: SuiteContext) -> None:
     ctx.progress.advance()
 
 
-def _area_flows() -> list[Rule]:
-    """Lifecycle rules of the API areas (`contracts/checks/<area>.py`): `@rule(..., suite="lifecycle")` functions
-    of the context alone, naming their operation in an `operation` attribute; each runs on its own after the task
-    flow (a failure in one never blocks another)."""
-    core = {f.rule_id for f in (*MAIN_FLOW, *CLAIM_RULES)}  # type: ignore[attr-defined]
-    return [r for r in RULES if r.suite == SUITE and r.check is not None and r.id not in core]
-
-
-def _area_op(r: Rule) -> str:
-    return str(getattr(r.check, "operation", r.id))
-
-
 class _LinksTracker:
     """The operation the state machine is calling (names the culprit when a step blows up)."""
 
     def __init__(self) -> None:
         self.current: str | None = None
+
+
+def _area_steps() -> list[tuple[str, str, Any]]:
+    """The lifecycle rules of the API areas (`contracts/checks/<area>.py`, every module imported by the package):
+    `@rule(..., suite="lifecycle")` checks taking `(ctx, flow)` that name the operation they judge in an `operation` attribute; run after the
+    claim rules, in rule-id order."""
+    known = {f.rule_id for f in (*MAIN_FLOW, *CLAIM_RULES)}  # type: ignore[attr-defined]
+    area = [r for r in RULES if r.suite == SUITE and r.check is not None and r.id not in known]
+    return [(r.id, str(getattr(r.check, "operation", r.id)), r.check) for r in sorted(area, key=lambda r: r.id)]
 
 
 def _op_of(fn: Any) -> str:

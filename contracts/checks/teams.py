@@ -77,7 +77,7 @@ class _Teams:
     failure=LifecycleRuleBroken,
     hint="Read the caller's memberships on every request (no cached team list), and keep the last owner.",
 )
-def membership_drives_access(ctx: SuiteContext) -> None:
+def membership_drives_access(ctx: SuiteContext, flow: object = None) -> None:
     if not (ctx.credentials.session_cookie and ctx.credentials.other_session_cookie):
         raise Skip("needs --session-cookie and --other-session-cookie (two users)")
     teams = _Teams(ctx)

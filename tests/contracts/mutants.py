@@ -481,6 +481,11 @@ def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
 def _remove_member_keeps_them(original: Callable[..., Any]) -> Callable[..., Any]:
     """`DELETE /api/teams/{id}/members/{userId}` answers success and removes nobody."""
     return lambda self, principal, team_id, user_id: {"success": True}
+def _lease_always_acquired(req: Req, keys: Keys) -> Req | Resp:
+    """Area cred: every runner that asks for a credential lease gets it, whoever holds it."""
+    if _is("POST", "/api/runner/credential-lease")(req) and b'"acquire"' in req.body:
+        return Resp.json(200, {"acquired": True, "leaseId": "0c0c0c0c-0000-4000-8000-000000000000"})
+    return req
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -757,6 +762,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("lifecycle",),
         ("createTeam",),
         patches=(("mockserver.domain.areas.teams:Teams.remove_member", _remove_member_keeps_them),),
+    ),
+    Rewrite(
+        "credential-lease-never-exclusive",
+        "lifecycle.credential-lease",
+        "POST /api/runner/credential-lease",
+        ("lifecycle",),
+        before=_lease_always_acquired,
     ),
 )
 

@@ -33,6 +33,11 @@ def test_every_action_in_the_registry_is_callable(
             called[action] = result
             return data(result)
 
+        async def sub(session: Any, name: str, **params: Any) -> Any:  # actions whose params have an `action`
+            result = await session.call_tool("buildd", {"action": name, "params": params})
+            called[name] = result
+            return data(result)
+
         async with mcp_session(base_url, fixture_keys["acme-ci"], f"?workspace={workspace}") as s:
             await run(s, "list_tasks")
             task = await run(s, "create_task", title="Filed over MCP", description="Created by the MCP test")
@@ -62,6 +67,12 @@ def test_every_action_in_the_registry_is_callable(
             sid = created.get("schedule", created)["id"]
             await run(s, "update_schedule", scheduleId=sid, enabled=False)
             await run(s, "delete_schedule", scheduleId=sid)
+            secret = await sub(s, "manage_secrets", action="set", label="GITHUB_TOKEN", value="ghp_mcp")  # area cred
+            await sub(s, "manage_secrets", action="list")
+            await sub(s, "manage_secrets", action="delete", secretId=secret["id"])
+            await sub(s, "manage_model_tiers", action="set", tier="budget", provider="anthropic", model="m")
+            assert (await sub(s, "manage_model_tiers", action="list"))["budget"]["source"] == "workspace"
+            await sub(s, "manage_model_tiers", action="delete", tier="budget")
 
     anyio.run(flow)
     assert set(called) == set(ACTIONS), f"actions without a step here: {sorted(set(ACTIONS) - set(called))}"

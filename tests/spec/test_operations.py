@@ -116,6 +116,31 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "refreshModelAliases": ("admin", EITHER, None),
     "listFeedback": ("feedback", SESSION, None),  # S
     "submitFeedback": ("feedback", SESSION, None),
+    # area cred (issue 13): credentials, secrets and models (buildd-api.md §9 credentials, roles / runner)
+    "getClaudeCredential": ("credentials", SESSION, "workspace"),
+    "saveClaudeCredential": ("credentials", SESSION, "workspace"),
+    "deleteClaudeCredential": ("credentials", SESSION, "workspace"),
+    "startClaudeOAuth": ("credentials", SESSION, "workspace"),
+    "exchangeClaudeOAuth": ("credentials", SESSION, "workspace"),
+    "refreshClaudeCredential": ("credentials", SESSION, "workspace"),
+    "getCodexCredential": ("credentials", SESSION, "workspace"),
+    "saveCodexCredential": ("credentials", SESSION, "workspace"),
+    "deleteCodexCredential": ("credentials", SESSION, "workspace"),
+    "startCodexDeviceLogin": ("credentials", SESSION, "workspace"),
+    "pollCodexDeviceLogin": ("credentials", SESSION, "workspace"),
+    "refreshCodexCredential": ("credentials", SESSION, "workspace"),
+    "verifyCodexCredential": ("credentials", SESSION, "workspace"),
+    "writeBackCodexCredential": ("credentials", KEY, "workspace"),  # the runner's key (not trigger level)
+    "credentialLease": ("credentials", KEY, None),  # POST /api/runner/credential-lease (K)
+    "credentialRefresh": ("credentials", KEY, None),  # POST /api/runner/credential-refresh (K)
+    "listSecrets": ("secrets", EITHER, None),
+    "createSecret": ("secrets", EITHER, None),
+    "deleteSecret": ("secrets", EITHER, None),  # names the secret in the query: ?id=
+    "verifySecret": ("secrets", SESSION, "secret"),
+    "listModels": ("models", SESSION, None),
+    "getModelTiers": ("models", EITHER, None),  # S or admin K; an optional ?workspaceId (404 outside reach)
+    "setModelTier": ("models", EITHER, "workspace"),  # the body's optional workspaceId
+    "deleteModelTier": ("models", EITHER, None),  # an optional ?workspaceId, as GET
 }
 
 

@@ -110,6 +110,41 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "refreshModelAliases": ("admin", {"body": {"opus": "claude-opus-5"}}),
         "listFeedback": ("ada", {"query": {"entityType": "note"}}),
         "submitFeedback": ("ada", {"body": {"entityType": "note", "entityId": "n1", "signal": "up"}}),
+        **_cred_calls(),
+    }
+
+
+def _cred_calls() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Area cred; a secret id that exists nowhere where the operation needs one (answered 404)."""
+    claude = '{"access_token": "a", "refresh_token": "r"}'
+    return {
+        "getClaudeCredential": ("ada", {"path": {"id": WEB}, "query": {"scope": "workspace"}}),
+        "saveClaudeCredential": ("ada", {"path": {"id": WEB}, "body": {"credentialsJson": claude}}),
+        "deleteClaudeCredential": ("ada", {"path": {"id": WEB}}),
+        "startClaudeOAuth": ("ada", {"path": {"id": WEB}}),
+        "exchangeClaudeOAuth": ("ada", {"path": {"id": WEB}, "body": {"code": "c", "verifier": "v"}}),
+        "refreshClaudeCredential": ("ada", {"path": {"id": WEB}}),
+        "getCodexCredential": ("ada", {"path": {"id": WEB}}),
+        "saveCodexCredential": ("ada", {"path": {"id": WEB}, "body": {"authJson": '{"api_key": "sk-x"}'}}),
+        "deleteCodexCredential": ("ada", {"path": {"id": WEB}}),
+        "startCodexDeviceLogin": ("ada", {"path": {"id": WEB}}),
+        "pollCodexDeviceLogin": ("ada", {"path": {"id": WEB}, "body": {"deviceAuthId": "d", "userCode": "u"}}),
+        "refreshCodexCredential": ("ada", {"path": {"id": WEB}}),
+        "verifyCodexCredential": ("ada", {"path": {"id": WEB}}),
+        "writeBackCodexCredential": ("svc", {"path": {"id": WEB}, "body": {"accessToken": "a", "refreshToken": "r"}}),
+        "credentialLease": ("svc", {"body": {"credentialId": "missing", "runnerId": "r", "action": "acquire"}}),
+        "credentialRefresh": (
+            "svc",
+            {"body": {"secretId": "missing", "purpose": "claude_credential", "action": "lock"}},
+        ),
+        "listSecrets": ("ada", {}),
+        "createSecret": ("admin", {"body": {"value": "v", "purpose": "custom"}}),
+        "deleteSecret": ("ada", {"query": {"id": "missing"}}),
+        "verifySecret": ("ada", {"path": {"id": "missing"}}),
+        "listModels": ("ada", {}),
+        "getModelTiers": ("admin", {}),
+        "setModelTier": ("admin", {"body": {"tier": "budget", "provider": "anthropic", "model": "m"}}),
+        "deleteModelTier": ("admin", {"query": {"tier": "budget"}}),
     }
 
 
@@ -128,6 +163,15 @@ EXPECTED_STATUS = {
     "deleteRole": 404,
     "createRoleOverride": 404,
     "submitFeedback": 201,
+    # area cred
+    "deleteClaudeCredential": 204,
+    "deleteCodexCredential": 204,
+    "exchangeClaudeOAuth": 400,
+    "verifyCodexCredential": 404,
+    "credentialLease": 404,
+    "credentialRefresh": 404,
+    "deleteSecret": 404,
+    "verifySecret": 404,
 }
 
 

@@ -111,6 +111,14 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         "acceptInvitation": r"Invitation has already been",
         "updateTeamNotifications": r"Pushover needs both|webhookUrl must be an http",
         "createRole": r"slug must be lowercase|No team found for user",
+        # area cred: JSON text inside a string, state (a started login, the purpose of a stored secret), and token
+        # prefixes the schema leaves out so that no validator message quotes a secret back
+        "saveClaudeCredential": r"credentialsJson must be valid JSON|Must be a JSON object|Must contain",
+        "saveCodexCredential": r"authJson must be valid JSON|Must be a JSON object|Must be either|missing required field",
+        "exchangeClaudeOAuth": r"invalid_grant|No authorization code provided",
+        "verifySecret": r"Verification not supported for this credential type",
+        "createSecret": r"Token must start with sk-ant-(oat|api)",
+        "credentialRefresh": r"are required for commit|is required for bootstrap",
     }.items()
 }
 

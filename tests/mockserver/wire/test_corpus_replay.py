@@ -52,7 +52,6 @@ NOT_SERVED: dict[tuple[str, str], str] = {
     ("GET", "/api/workspaces/{id}/memory"): "GET /api/workspaces/{id}/memory (resource layer)",
     ("POST", "/api/workspaces/{id}/memory"): "POST /api/workspaces/{id}/memory (resource layer)",
     ("GET", "/api/workspaces/{id}/skills"): "GET /api/workspaces/{id}/skills (resource layer)",
-    ("POST", "/api/runner/credential-lease"): "POST /api/runner/credential-lease (runner support, W10)",
 }
 
 
@@ -94,6 +93,13 @@ def _fill(client: Any, auth: dict[str, str], line: dict[str, Any]) -> tuple[str,
         task = listed.json()["tasks"][0]
         text = text.replace(f'"workspaceId": "{PLACEHOLDER}"', f'"workspaceId": "{task["workspaceId"]}"')
         text = text.replace(f'"taskId": "{PLACEHOLDER}"', f'"taskId": "{task["id"]}"')
+    if line["path"] == "/api/runner/credential-lease" and not body:
+        # the corpus keeps the route, not the body; the broker sends {credentialId, runnerId, action} (broker.ts)
+        stored = client.post(
+            "/api/secrets", headers=auth, json={"value": "sk-ant-oat01-replay", "purpose": "oauth_token"}
+        )
+        assert stored.status_code == 200, stored.text
+        text = json.dumps({"credentialId": stored.json()["id"], "runnerId": "replay-runner", "action": "acquire"})
     if "<from /api/auth/device/code>" in text:
         code = client.post("/api/auth/device/code", json={"clientName": "replay", "level": "worker"}).json()
         text = text.replace("<from /api/auth/device/code>", code["device_token"])
