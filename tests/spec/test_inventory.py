@@ -35,7 +35,6 @@ PENDING: dict[str, int] = {
     "/api/invitations": 14,
     "/api/knowledge": 13,
     "/api/mcp-oauth": 14,
-    "/api/memory": 13,
     "/api/missions": 14,
     "/api/model-tiers": 13,
     "/api/models": 13,
