@@ -470,6 +470,20 @@ def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
     return req
 
 
+def _memory_search_forgets(req: Req, resp: Resp, keys: Keys) -> Resp:
+    """GET /api/workspaces/{id}/memory answers as if nothing was ever saved."""
+    if _is("GET", r"/api/workspaces/[^/]+/memory")(req) and resp.status == 200:
+        return Resp.json(200, {"memories": [], "total": 0})
+    return resp
+
+
+def _memory_delete_noop(req: Req, keys: Keys) -> Req | Resp:
+    """DELETE .../memory/{memoryId} says it deleted, and keeps the memory."""
+    if _is("DELETE", r"/api/workspaces/[^/]+/memory/[^/]+")(req):
+        return Resp.json(200, {"success": True})
+    return req
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -729,6 +743,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("status",),
         ("createTask",),
         after=_create_task_accepts_anything,
+    ),
+    Rewrite(
+        "memory-search-forgets",
+        "memory.recall",
+        "GET /api/workspaces/{id}/memory",
+        ("memory",),
+        after=_memory_search_forgets,
+    ),
+    Rewrite(
+        "memory-delete-noop",
+        "memory.forget",
+        "DELETE /api/workspaces/{id}/memory/{memoryId}",
+        ("memory",),
+        before=_memory_delete_noop,
     ),
 )
 
