@@ -114,6 +114,9 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "getLastRelease": ("workspace-settings", EITHER, "workspace"),
     "createWorkspaceRepo": ("workspace-settings", EITHER, "workspace"),
     "reserveMigrationSlot": ("workspace-settings", KEY, "workspace"),  # POST migration-slot (K)
+    "precheckWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),  # migrate/precheck (S, admin key)
+    "executeWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
+    "repairWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
 }
 
 

@@ -1,10 +1,11 @@
 """Workspace extras: memory, skills, artifacts by workspace, settings, projects, runners, knowledge health,
-releases, repo creation, migration slots, cron previews and schedule suggestions."""
+releases, repo creation, migrations and their slots, cron previews and schedule suggestions."""
 
 from __future__ import annotations
 
 from mockserver.domain.areas.ws import WorkspaceExtras
 from mockserver.domain.areas.ws_memory import Memories
+from mockserver.domain.areas.ws_migrate import Migrations
 from mockserver.domain.areas.ws_skills import Skills
 from mockserver.http.routes import Call, Reply, handles
 from mockserver.http.routes._params import integer
@@ -156,6 +157,21 @@ def create_workspace_repo(call: Call) -> Reply:
 @handles("reserveMigrationSlot")
 def reserve_migration_slot(call: Call) -> Reply:
     return _extras(call).reserve_migration_slot(call.principal, call.path["id"], call.body)
+
+
+@handles("precheckWorkspaceMigration")
+def precheck_workspace_migration(call: Call) -> Reply:
+    return call.api.area(Migrations).precheck(call.principal, call.path["id"], call.body or {})
+
+
+@handles("executeWorkspaceMigration")
+def execute_workspace_migration(call: Call) -> Reply:
+    return call.api.area(Migrations).execute(call.principal, call.path["id"], call.body or {})
+
+
+@handles("repairWorkspaceMigration")
+def repair_workspace_migration(call: Call) -> Reply:
+    return call.api.area(Migrations).repair(call.principal, call.path["id"], call.body or {})
 
 
 # -- schedules ---------------------------------------------------------------------------------------------------
