@@ -481,10 +481,25 @@ def _heartbeat_refused(req: Req, keys: Keys) -> Req | Resp:
 def _remove_member_keeps_them(original: Callable[..., Any]) -> Callable[..., Any]:
     """`DELETE /api/teams/{id}/members/{userId}` answers success and removes nobody."""
     return lambda self, principal, team_id, user_id: {"success": True}
+
+
 def _lease_always_acquired(req: Req, keys: Keys) -> Req | Resp:
     """Area cred: every runner that asks for a credential lease gets it, whoever holds it."""
     if _is("POST", "/api/runner/credential-lease")(req) and b'"acquire"' in req.body:
         return Resp.json(200, {"acquired": True, "leaseId": "0c0c0c0c-0000-4000-8000-000000000000"})
+
+
+def _memory_search_forgets(req: Req, resp: Resp, keys: Keys) -> Resp:
+    """GET /api/workspaces/{id}/memory answers as if nothing was ever saved."""
+    if _is("GET", r"/api/workspaces/[^/]+/memory")(req) and resp.status == 200:
+        return Resp.json(200, {"memories": [], "total": 0})
+    return resp
+
+
+def _memory_delete_noop(req: Req, keys: Keys) -> Req | Resp:
+    """DELETE .../memory/{memoryId} says it deleted, and keeps the memory."""
+    if _is("DELETE", r"/api/workspaces/[^/]+/memory/[^/]+")(req):
+        return Resp.json(200, {"success": True})
     return req
 
 
@@ -769,6 +784,20 @@ MUTANTS: tuple[Mutant, ...] = (
         "POST /api/runner/credential-lease",
         ("lifecycle",),
         before=_lease_always_acquired,
+    ),
+    Rewrite(
+        "memory-search-forgets",
+        "memory.recall",
+        "GET /api/workspaces/{id}/memory",
+        ("memory",),
+        after=_memory_search_forgets,
+    ),
+    Rewrite(
+        "memory-delete-noop",
+        "memory.forget",
+        "DELETE /api/workspaces/{id}/memory/{memoryId}",
+        ("memory",),
+        before=_memory_delete_noop,
     ),
 )
 

@@ -73,6 +73,16 @@ def test_every_action_in_the_registry_is_callable(
             await sub(s, "manage_model_tiers", action="set", tier="budget", provider="anthropic", model="m")
             assert (await sub(s, "manage_model_tiers", action="list"))["budget"]["source"] == "workspace"
             await sub(s, "manage_model_tiers", action="delete", tier="budget")
+            # area ws: skills, workspace artifacts, schedule suggestions and bulk pause
+            await run(s, "register_skill", name="UI audit", content="# UI audit")
+            await run(s, "list_skills")
+            assert (await run(s, "get_skill", slug="ui-audit"))["skill"]["slug"] == "ui-audit"
+            await run(s, "update_skill", slug="ui-audit", enabled=False)
+            await run(s, "delete_skill", slug="ui-audit")
+            await run(s, "list_artifacts", limit=5)
+            schedule = (await run(s, "list_schedules"))["schedules"][0]
+            await run(s, "suggest_schedule_update", scheduleId=schedule["id"], reason="weekdays", enabled=False)
+            await run(s, "pause_schedules", scheduleIds=[schedule["id"]])
 
     anyio.run(flow)
     assert set(called) == set(ACTIONS), f"actions without a step here: {sorted(set(ACTIONS) - set(called))}"

@@ -31,7 +31,6 @@ PENDING: dict[str, int] = {
     "/api/integrations": 14,
     "/api/knowledge": 13,
     "/api/mcp-oauth": 14,
-    "/api/memory": 13,
     "/api/missions": 14,
     "/api/oauth": 14,
     "/api/prs": 14,

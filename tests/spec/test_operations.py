@@ -141,6 +141,35 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "getModelTiers": ("models", EITHER, None),  # S or admin K; an optional ?workspaceId (404 outside reach)
     "setModelTier": ("models", EITHER, "workspace"),  # the body's optional workspaceId
     "deleteModelTier": ("models", EITHER, None),  # an optional ?workspaceId, as GET
+    # area ws (issue #13): workspace extras
+    "validateScheduleCron": ("workspaces", SESSION, "workspace"),  # GET schedules/validate (S)
+    "suggestScheduleUpdate": ("workspaces", EITHER, "workspace"),  # POST schedules/{scheduleId}/suggestion
+    "approveScheduleSuggestion": ("workspaces", EITHER, "workspace"),  # PATCH (S, or an admin key)
+    "dismissScheduleSuggestion": ("workspaces", EITHER, "workspace"),  # DELETE (S, or an admin key)
+    "listWorkspaceArtifacts": ("artifacts", EITHER, "workspace"),  # GET /api/workspaces/{id}/artifacts
+    "listMemories": ("memory", EITHER, "workspace"),  # GET /api/workspaces/{id}/memory
+    "saveMemory": ("memory", EITHER, "workspace"),  # POST /api/workspaces/{id}/memory
+    "updateMemory": ("memory", EITHER, "workspace"),  # PATCH .../memory/{memoryId}
+    "deleteMemory": ("memory", EITHER, "workspace"),  # DELETE .../memory/{memoryId}
+    "memoryQuickstart": ("memory", PUBLIC, None),  # POST /api/memory/quickstart (public, rate limited)
+    "listSkills": ("skills", EITHER, "workspace"),  # GET /api/workspaces/{id}/skills (S, or an admin key)
+    "createSkill": ("skills", EITHER, "workspace"),
+    "getSkill": ("skills", EITHER, "workspace"),
+    "updateSkill": ("skills", EITHER, "workspace"),
+    "deleteSkill": ("skills", EITHER, "workspace"),
+    "getWorkspaceSettings": ("workspace-settings", EITHER, "workspace"),
+    "updateWorkspaceSettings": ("workspace-settings", EITHER, "workspace"),
+    "listWorkspaceProjects": ("workspace-settings", EITHER, "workspace"),
+    "upsertWorkspaceProject": ("workspace-settings", EITHER, "workspace"),
+    "replaceWorkspaceProjects": ("workspace-settings", EITHER, "workspace"),
+    "listWorkspaceRunners": ("workspace-settings", SESSION, "workspace"),  # GET runners (S)
+    "getKnowledgeHealth": ("workspace-settings", EITHER, "workspace"),
+    "getLastRelease": ("workspace-settings", EITHER, "workspace"),
+    "createWorkspaceRepo": ("workspace-settings", EITHER, "workspace"),
+    "reserveMigrationSlot": ("workspace-settings", KEY, "workspace"),  # POST migration-slot (K)
+    "precheckWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),  # migrate/precheck (S, admin key)
+    "executeWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
+    "repairWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
 }
 
 

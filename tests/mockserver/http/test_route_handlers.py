@@ -110,6 +110,41 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "refreshModelAliases": ("admin", {"body": {"opus": "claude-opus-5"}}),
         "listFeedback": ("ada", {"query": {"entityType": "note"}}),
         "submitFeedback": ("ada", {"body": {"entityType": "note", "entityId": "n1", "signal": "up"}}),
+        # area ws: ids that do not exist answer the domain's 404 (EXPECTED_STATUS), which proves the translation
+        "validateScheduleCron": ("ada", {"path": {"id": WEB}, "query": {"cron": "0 3 * * *"}}),
+        "suggestScheduleUpdate": (
+            "svc",
+            {"path": {"id": WEB, "scheduleId": schedule_id}, "body": {"reason": "r", "enabled": False}},
+        ),
+        "approveScheduleSuggestion": ("ada", {"path": {"id": WEB, "scheduleId": schedule_id}}),
+        "dismissScheduleSuggestion": ("ada", {"path": {"id": WEB, "scheduleId": schedule_id}}),
+        "listWorkspaceArtifacts": ("svc", {"path": {"id": WEB}, "query": {"limit": "5"}}),
+        "listMemories": ("svc", {"path": {"id": WEB}, "query": {"search": "login"}}),
+        "saveMemory": ("svc", {"path": {"id": WEB}, "body": {"type": "gotcha", "title": "t", "content": "c"}}),
+        "updateMemory": ("svc", {"path": {"id": WEB, "memoryId": task}, "body": {"title": "t"}}),
+        "deleteMemory": ("svc", {"path": {"id": WEB, "memoryId": task}}),
+        "memoryQuickstart": ("", {}),
+        "listSkills": ("admin", {"path": {"id": WEB}, "query": {"enabled": "true"}}),
+        "createSkill": ("admin", {"path": {"id": WEB}, "body": {"name": "UI audit", "content": "c"}}),
+        "getSkill": ("admin", {"path": {"id": WEB, "skillId": task}}),
+        "updateSkill": ("admin", {"path": {"id": WEB, "skillId": task}, "body": {"enabled": False}}),
+        "deleteSkill": ("admin", {"path": {"id": WEB, "skillId": task}}),
+        "getWorkspaceSettings": ("svc", {"path": {"id": WEB}}),
+        "updateWorkspaceSettings": ("svc", {"path": {"id": WEB}, "body": {"workTrackerConfig": None}}),
+        "listWorkspaceProjects": ("svc", {"path": {"id": WEB}}),
+        "upsertWorkspaceProject": ("svc", {"path": {"id": WEB}, "body": {"name": "web"}}),
+        "replaceWorkspaceProjects": ("svc", {"path": {"id": WEB}, "body": {"projects": [{"name": "web"}]}}),
+        "listWorkspaceRunners": ("ada", {"path": {"id": WEB}}),
+        "getKnowledgeHealth": ("svc", {"path": {"id": WEB}}),
+        "getLastRelease": ("svc", {"path": {"id": WEB}}),
+        "createWorkspaceRepo": ("svc", {"path": {"id": WEB}, "body": {"name": "fresh-repo"}}),
+        "reserveMigrationSlot": ("svc", {"path": {"id": WEB}, "body": {"currentMax": 3}}),
+        "precheckWorkspaceMigration": ("ada", {"path": {"id": WEB}, "body": {"destinationTeamId": acct}}),
+        "executeWorkspaceMigration": (
+            "ada",
+            {"path": {"id": WEB}, "body": {"destinationTeamId": acct, "dryRunToken": "1.x"}},
+        ),
+        "repairWorkspaceMigration": ("ada", {"path": {"id": WEB}, "body": {"runId": task}}),
         **_cred_calls(),
     }
 
@@ -172,6 +207,20 @@ EXPECTED_STATUS = {
     "credentialRefresh": 404,
     "deleteSecret": 404,
     "verifySecret": 404,
+    # area ws
+    "approveScheduleSuggestion": 404,  # no pending suggestion
+    "dismissScheduleSuggestion": 404,
+    "saveMemory": 201,
+    "updateMemory": 404,  # no such memory
+    "deleteMemory": 404,
+    "createSkill": 201,
+    "getSkill": 404,  # no such skill
+    "updateSkill": 404,
+    "deleteSkill": 404,
+    "upsertWorkspaceProject": 201,
+    "precheckWorkspaceMigration": 404,  # the destination is no team of the caller's
+    "executeWorkspaceMigration": 404,
+    "repairWorkspaceMigration": 404,  # no such run
 }
 
 

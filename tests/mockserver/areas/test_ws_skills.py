@@ -1,0 +1,89 @@
+"""Workspace skills over HTTP: upsert by slug, admin-level keys or sessions only, scoped to their workspace."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+Auth = Callable[[str], dict[str, str]]
+
+
+def test_a_create_with_a_used_slug_replaces_that_skill(
+    client: Any, key_auth: Auth, workspace_ids: dict[str, str]
+) -> None:
+    auth, ws = key_auth("acme-admin"), workspace_ids["acme-web"]
+    created = client.post(f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "UI Audit!", "content": "# a"})
+    assert created.status_code == 201
+    skill = created.json()["skill"]
+    assert (skill["slug"], skill["enabled"], skill["origin"], skill["model"]) == ("ui-audit", True, "manual", "inherit")
+    assert skill["contentHash"] == hashlib.sha256(b"# a").hexdigest()
+    again = client.post(
+        f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "UI audit v2", "slug": "ui-audit", "content": "# b"}
+    )
+    assert again.status_code == 200
+    replaced = again.json()["skill"]
+    assert replaced["id"] == skill["id"] and replaced["name"] == "UI audit v2"
+    assert replaced["contentHash"] == hashlib.sha256(b"# b").hexdigest()
+    listed = client.get(f"/api/workspaces/{ws}/skills", headers=auth).json()["skills"]
+    assert [s["id"] for s in listed] == [skill["id"]]
+
+
+def test_a_bad_slug_or_a_missing_content_is_refused(client: Any, key_auth: Auth, workspace_ids: dict[str, str]) -> None:
+    auth, ws = key_auth("acme-admin"), workspace_ids["acme-web"]
+    for body in ({"name": "x", "slug": "Not_A_Slug", "content": "c"}, {"name": "x"}, {"name": "!!!", "content": "c"}):
+        response = client.post(f"/api/workspaces/{ws}/skills", headers=auth, json=body)
+        assert response.status_code == 400, body
+    assert client.get(f"/api/workspaces/{ws}/skills", headers=auth).json() == {"skills": []}
+
+
+def test_keys_below_admin_level_may_not_touch_skills(
+    client: Any, key_auth: Auth, session_auth: Auth, workspace_ids: dict[str, str]
+) -> None:
+    ws = workspace_ids["acme-web"]
+    for name in ("acme-laptop", "acme-trigger"):
+        listed = client.get(f"/api/workspaces/{ws}/skills?enabled=true", headers=key_auth(name))
+        assert listed.status_code == 403 and isinstance(listed.json()["error"], str)
+        made = client.post(f"/api/workspaces/{ws}/skills", headers=key_auth(name), json={"name": "x", "content": "c"})
+        assert made.status_code == 403
+    session = session_auth("katherine@acme.example")
+    assert (
+        client.post(f"/api/workspaces/{ws}/skills", headers=session, json={"name": "x", "content": "c"}).status_code
+        == 201
+    )
+
+
+def test_filters_get_patch_and_delete(client: Any, key_auth: Auth, workspace_ids: dict[str, str]) -> None:
+    auth, ws = key_auth("acme-admin"), workspace_ids["acme-web"]
+    role = client.post(
+        f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "Builder", "content": "c", "isRole": True}
+    ).json()["skill"]
+    off = client.post(
+        f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "Old", "content": "c", "enabled": False}
+    ).json()["skill"]
+    base = f"/api/workspaces/{ws}/skills"
+    assert [s["id"] for s in client.get(f"{base}?isRole=true", headers=auth).json()["skills"]] == [role["id"]]
+    assert [s["id"] for s in client.get(f"{base}?enabled=false", headers=auth).json()["skills"]] == [off["id"]]
+    assert len(client.get(f"{base}?enabled=maybe", headers=auth).json()["skills"]) == 2  # ignored, as the real route
+    patched = client.patch(f"{base}/{off['id']}", headers=auth, json={"enabled": True, "content": "new", "slug": "x"})
+    assert patched.status_code == 200
+    assert patched.json()["skill"]["enabled"] is True and patched.json()["skill"]["slug"] == "old"
+    assert client.get(f"{base}/{off['id']}", headers=auth).json()["skill"]["content"] == "new"
+    assert client.delete(f"{base}/{off['id']}", headers=auth).json() == {"success": True}
+    gone = client.get(f"{base}/{off['id']}", headers=auth)
+    assert gone.status_code == 404 and gone.json() == {"error": "Skill not found"}
+
+
+def test_a_skill_is_reached_only_through_its_own_workspace(
+    client: Any, key_auth: Auth, workspace_ids: dict[str, str]
+) -> None:
+    auth = key_auth("acme-admin")
+    skill = client.post(
+        f"/api/workspaces/{workspace_ids['acme-web']}/skills", headers=auth, json={"name": "x", "content": "c"}
+    ).json()["skill"]
+    elsewhere = client.get(f"/api/workspaces/{workspace_ids['acme-scratch']}/skills/{skill['id']}", headers=auth)
+    assert elsewhere.status_code == 404 and elsewhere.json() == {"error": "Skill not found"}
+    other_team = client.get(
+        f"/api/workspaces/{workspace_ids['acme-web']}/skills/{skill['id']}", headers=key_auth("globex-admin")
+    )
+    assert other_team.status_code == 404 and other_team.json() == {"error": "Workspace not found"}
