@@ -55,7 +55,7 @@ __all__ = (
     "rule",
 )
 
-OWNERSHIP_RESOURCES = frozenset({"account", "workspace", "task", "worker", "schedule", "artifact"})
+OWNERSHIP_RESOURCES = frozenset({"account", "workspace", "task", "worker", "schedule", "artifact", "connector"})
 OWNERSHIP_LOCATIONS = frozenset({"path", "query", "body"})
 OWNERSHIP_RULES = frozenset({"owner", "team"})
 CHANNELS = frozenset({"workspace", "task", "worker"})
