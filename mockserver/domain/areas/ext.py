@@ -407,7 +407,7 @@ class Connectors(Area):
                 if share["sharedWithTeamId"] == team_id:
                     self.store.delete("connectorShares", str(share["id"]))
                     return {"success": True}
-            raise NotFound("share_not_found")
+            raise NotFound.of("Share")  # the real text: "share_not_found"
 
     def transfer_connector(self, principal: Principal, connector_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.store.transaction():
@@ -489,7 +489,7 @@ class Connectors(Area):
         with self.store.transaction():
             connector = self.store.get("connectors", connector_id)
             if connector is None or str(connector["teamId"]) not in principal.team_ids:
-                raise OAuthError(404, "not_found", "Connector not found")
+                raise OAuthError(404, "Connector not found")  # the real error: "not_found"
             worker_id, task_id = body.get("workerId"), body.get("taskId")
             if not worker_id or not task_id:
                 raise OAuthError(400, "invalid_request", "workerId and taskId are required")

@@ -167,7 +167,7 @@ class Webhooks(Area):
         with self.store.transaction():
             workspace = self._workspace_by_repo(str(repo))
             if workspace is None:
-                raise NotFound(f"No workspace found for repo: {repo}")
+                raise NotFound.of("Workspace")  # the real text: "No workspace found for repo: <repo>"
             expected = "sha256=" + _hmac_hex(webhook_secret("ingest", str(workspace["id"])), raw)
             if not signature or not hmac.compare_digest(signature, expected):
                 raise Unauthorized("Invalid webhook signature")
@@ -239,7 +239,7 @@ class Webhooks(Area):
         with self.store.transaction():
             workspace = self.store.get("workspaces", workspace_id)
             if workspace is None:
-                raise NotFound("Unknown workspace")
+                raise NotFound.of("Workspace")  # the real text: "Unknown workspace"
             expected = _hmac_hex(webhook_secret("linear", workspace_id), raw)
             if not signature or not hmac.compare_digest(signature.strip().lower(), expected):
                 raise Unsigned()
