@@ -27,7 +27,7 @@ from contracts.failures import (
     UndocumentedStatus,
 )
 from contracts.plan import looks_like_uuid
-from contracts.registry import declare, rule, suite
+from contracts.registry import RULES, declare, rule, suite
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -478,6 +478,8 @@ def run_lifecycle(ctx: SuiteContext) -> None:
     if ctx.options.read_only:
         for rule_id, op, _ in steps:
             ctx.skip(rule_id, op, "the lifecycle suite writes; skipped under --read-only")
+        for rule_id, op, _ in _rules_of_other_modules():
+            ctx.skip(rule_id, op, "the lifecycle suite writes; skipped under --read-only")
         ctx.skip(LINKS_RULE, "(state machine)", "the lifecycle suite writes; skipped under --read-only")
         ctx.progress.advance(len(steps) + 1)
         return
@@ -492,6 +494,7 @@ def run_lifecycle(ctx: SuiteContext) -> None:
                     ctx.fail(ServerError, rule_id, op, expected="a setup request answered", exchange=exc.exchange)
                 raise Skip(f"setup failed: {exc}") from None
         ctx.progress.advance()
+    _run_rules_of_other_modules(ctx)
     tracker = _LinksTracker()
     try:
         run_links(ctx, tracker)
@@ -517,6 +520,24 @@ class _LinksTracker:
 
     def __init__(self) -> None:
         self.current: str | None = None
+
+
+def _rules_of_other_modules() -> list[tuple[str, str, Any]]:
+    """Lifecycle rules that other modules register (`@rule(..., suite="lifecycle")` on `check(ctx)`, with an
+    `operation` attribute naming what it probes), in registration order: (rule id, operation, check)."""
+    own = {f.rule_id for f in (*MAIN_FLOW, *CLAIM_RULES)}  # type: ignore[attr-defined]
+    return [
+        (r.id, str(getattr(r.check, "operation", r.id)), r.check)
+        for r in RULES
+        if r.suite == SUITE and r.id not in own and r.check is not None
+    ]
+
+
+def _run_rules_of_other_modules(ctx: SuiteContext) -> None:
+    """Each runs once, after the main flow (they write: skipped under --read-only with the main flow)."""
+    for rule_id, op, check in _rules_of_other_modules():
+        with ctx.checking(rule_id, op):
+            check(ctx)
 
 
 def _op_of(fn: Any) -> str:

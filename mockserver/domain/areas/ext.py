@@ -467,7 +467,9 @@ class Connectors(Area):
             team = str(workspace["teamId"])
             visible = connector is not None and (
                 connector["teamId"] == team
-                or any(s["sharedWithTeamId"] == team for s in self.store.find("connectorShares", "connector", connector_id))
+                or any(
+                    s["sharedWithTeamId"] == team for s in self.store.find("connectorShares", "connector", connector_id)
+                )
             )
             if not visible:
                 raise NotFound.of("Connector")

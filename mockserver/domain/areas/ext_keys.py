@@ -45,8 +45,10 @@ def _signing_key() -> ec.EllipticCurvePrivateKey:
 
 @cache
 def _kid() -> str:
-    public = _signing_key().public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    public = (
+        _signing_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
     return "mock-" + hashlib.sha256(public).hexdigest()[:16]
 
@@ -56,8 +58,15 @@ def jwks() -> dict[str, Any]:
     jwk: dict[str, Any] = ECAlgorithm.to_jwk(_signing_key().public_key(), as_dict=True)
     return {
         "keys": [
-            {"kty": jwk["kty"], "crv": jwk["crv"], "kid": _kid(), "use": "sig", "alg": "ES256", "x": jwk["x"],
-             "y": jwk["y"]}
+            {
+                "kty": jwk["kty"],
+                "crv": jwk["crv"],
+                "kid": _kid(),
+                "use": "sig",
+                "alg": "ES256",
+                "x": jwk["x"],
+                "y": jwk["y"],
+            }
         ]
     }
 

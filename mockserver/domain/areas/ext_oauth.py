@@ -307,4 +307,3 @@ def _consent_page(here: str, workspaces: list[Any], client_name: str) -> str:
         f"<h1>{title}</h1><p>Pick the buildd workspace this connection should have access to (mock consent page)."
         f"</p>{items}</body></html>"
     )
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver.domain import access
@@ -97,9 +97,7 @@ class Webhooks(Area):
             )
         return {"message": "Connection successful"}
 
-    def _record_delivery(
-        self, workspace_id: str, event: str, url: str, token: Any, payload: dict[str, Any]
-    ) -> None:
+    def _record_delivery(self, workspace_id: str, event: str, url: str, token: Any, payload: dict[str, Any]) -> None:
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -168,8 +166,8 @@ class Webhooks(Area):
             workspace = self._workspace_by_repo(str(repo))
             if workspace is None:
                 raise NotFound.of("Workspace")  # the real text: "No workspace found for repo: <repo>"
-            expected = "sha256=" + _hmac_hex(webhook_secret("ingest", str(workspace["id"])), raw)
-            if not signature or not hmac.compare_digest(signature, expected):
+            secret = webhook_secret("ingest", str(workspace["id"]))
+            if not _signed(secret, raw, signature.removeprefix("sha256=") if signature else None):
                 raise Unauthorized("Invalid webhook signature")
             issue = body["issue"]
             external_id = f"webhook-{issue['id']}"
@@ -223,11 +221,12 @@ class Webhooks(Area):
         """Exact repo, then a repo ending in `/<repo>`, then a workspace named `repo` (the real resolver's order)."""
         wanted = normalise_repo(repo).lower()
         workspaces = sorted(self.store.rows("workspaces"), key=lambda w: str(w["id"]))
-        for match in (
+        matchers: tuple[Callable[[Record], bool], ...] = (
             lambda w: (w.get("repo") or "").lower() == wanted,
             lambda w: (w.get("repo") or "").lower().endswith("/" + wanted.split("/")[-1]),
             lambda w: str(w["name"]).lower() == wanted.split("/")[-1],
-        ):
+        )
+        for match in matchers:
             found = next((w for w in workspaces if match(w)), None)
             if found is not None:
                 return found
@@ -240,12 +239,15 @@ class Webhooks(Area):
             workspace = self.store.get("workspaces", workspace_id)
             if workspace is None:
                 raise NotFound.of("Workspace")  # the real text: "Unknown workspace"
-            expected = _hmac_hex(webhook_secret("linear", workspace_id), raw)
-            if not signature or not hmac.compare_digest(signature.strip().lower(), expected):
+            if not _signed(webhook_secret("linear", workspace_id), raw, signature):
                 raise Unsigned()
             stamp = body.get("webhookTimestamp")
             now_ms = epoch_ms(self.clock.now())
-            if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and abs(now_ms - stamp) > LINEAR_MAX_SKEW_MS:
+            if (
+                isinstance(stamp, (int, float))
+                and not isinstance(stamp, bool)
+                and abs(now_ms - stamp) > LINEAR_MAX_SKEW_MS
+            ):
                 raise Unauthorized("Stale delivery")
             tracker = workspace.get("workTrackerConfig")
             if isinstance(tracker, dict) and tracker.get("provider") not in (None, "linear"):
@@ -440,6 +442,13 @@ class Webhooks(Area):
                 },
             )
         return {"type": 4, "data": {"content": f"Task created: **{task['title']}**"}}
+
+
+def _signed(secret: str, raw: bytes, signature: str | None) -> bool:
+    """Whether `signature` is the hex HMAC-SHA256 of the raw body with `secret` (compared in constant time)."""
+    if not signature:
+        return False
+    return hmac.compare_digest(signature.strip().lower(), _hmac_hex(secret, raw))
 
 
 def _hmac_hex(secret: str, payload: bytes) -> str:

@@ -44,7 +44,9 @@ def _connectors(call: Call) -> Connectors:
 
 @handles("listConnectors")
 def list_connectors(call: Call) -> Reply:
-    return _connectors(call).list_connectors(call.principal, call.query.get("teamId"), _cookie(call, ACTIVE_TEAM_COOKIE))
+    return _connectors(call).list_connectors(
+        call.principal, call.query.get("teamId"), _cookie(call, ACTIVE_TEAM_COOKIE)
+    )
 
 
 @handles("createConnector")

@@ -57,14 +57,23 @@ def test_who_may_create_and_the_name_rule(client: TestClient[Litestar], key_auth
 def test_other_teams_never_see_a_connector(client: TestClient[Litestar], key_auth: Auth) -> None:
     connector = create(client, key_auth("acme-admin")).json()["connector"]
     globex = key_auth("globex-admin")
-    for method, path in (("GET", ""), ("PATCH", ""), ("DELETE", ""), ("GET", "/status"), ("POST", "/connect"),
-                         ("POST", "/disconnect"), ("GET", "/shares")):
+    for method, path in (
+        ("GET", ""),
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("GET", "/status"),
+        ("POST", "/connect"),
+        ("POST", "/disconnect"),
+        ("GET", "/shares"),
+    ):
         kwargs: dict[str, Any] = {"json": {"name": "stolen"}} if method == "PATCH" else {}
         r = client.request(method, f"/api/connectors/{connector['id']}{path}", headers=globex, **kwargs)
         assert (r.status_code, r.json()) == (404, {"error": "Connector not found"}), (method, path)
     assert client.get("/api/connectors", headers=globex).json() == {"connectors": []}
-    assert client.get(f"/api/connectors/{connector['id']}", headers=key_auth("acme-admin")).json()["connector"][
-        "name"] == "linear"
+    assert (
+        client.get(f"/api/connectors/{connector['id']}", headers=key_auth("acme-admin")).json()["connector"]["name"]
+        == "linear"
+    )
 
 
 def test_the_connect_flow_runs_offline_through_the_mock(client: TestClient[Litestar], key_auth: Auth) -> None:
@@ -112,8 +121,7 @@ def test_shares_and_transfer_across_teams(client: TestClient[Litestar], session_
     connector = create(client, in_globex).json()["connector"]
     assert connector["teamId"] == ids["Globex"]
     base = f"/api/connectors/{connector['id']}/shares"
-    assert client.post(base, json={"teamId": ids["Globex"]}, headers=alan).json() == {
-        "error": "self_share_not_allowed"}
+    assert client.post(base, json={"teamId": ids["Globex"]}, headers=alan).json() == {"error": "self_share_not_allowed"}
     shared = client.post(base, json={"teamId": ids["Acme"]}, headers=alan)
     assert shared.status_code == 201, shared.text
     assert client.post(base, json={"teamId": ids["Acme"]}, headers=alan).status_code == 200  # idempotent
@@ -124,8 +132,9 @@ def test_shares_and_transfer_across_teams(client: TestClient[Litestar], session_
     seen = client.get("/api/connectors", headers=ada).json()["connectors"]
     assert [(c["id"], c.get("shared"), c.get("ownerTeamName")) for c in seen] == [(connector["id"], True, "Globex")]
     acme_ws = client.get("/api/workspaces", headers=ada).json()["workspaces"][0]["id"]
-    toggled = client.patch(f"/api/workspaces/{acme_ws}/connectors", json={"connectorId": connector["id"],
-                                                                          "enabled": True}, headers=ada)
+    toggled = client.patch(
+        f"/api/workspaces/{acme_ws}/connectors", json={"connectorId": connector["id"], "enabled": True}, headers=ada
+    )
     assert toggled.status_code == 200, toggled.text
     enabled = client.get(f"/api/workspaces/{acme_ws}/connectors", headers=ada).json()["connectors"]
     assert [c["id"] for c in enabled] == [connector["id"]]
@@ -138,36 +147,49 @@ def test_shares_and_transfer_across_teams(client: TestClient[Litestar], session_
     assert client.get("/api/connectors", headers=ada).json() == {"connectors": []}
 
 
-def test_toggle_refuses_a_connector_the_team_cannot_see(client: TestClient[Litestar], key_auth: Auth,
-                                                         session_auth: Auth) -> None:
+def test_toggle_refuses_a_connector_the_team_cannot_see(
+    client: TestClient[Litestar], key_auth: Auth, session_auth: Auth
+) -> None:
     globex = create(client, key_auth("globex-admin")).json()["connector"]
     ada = session_auth("ada@acme.example")
     ws = client.get("/api/workspaces", headers=ada).json()["workspaces"][0]["id"]
-    r = client.patch(f"/api/workspaces/{ws}/connectors", json={"connectorId": globex["id"], "enabled": True},
-                     headers=ada)
+    r = client.patch(
+        f"/api/workspaces/{ws}/connectors", json={"connectorId": globex["id"], "enabled": True}, headers=ada
+    )
     assert (r.status_code, r.json()) == (404, {"error": "Connector not found"})
 
 
 def _active_worker(client: TestClient[Litestar], account_id: str) -> dict[str, Any]:
     state = client.get("/__mock/state").json()
-    return next(w for w in state["workers"] if w["accountId"] == account_id and w["status"] in ("running", "idle",
-                                                                                                   "starting"))
+    return next(
+        w for w in state["workers"] if w["accountId"] == account_id and w["status"] in ("running", "idle", "starting")
+    )
 
 
 def test_the_assertion_grant(client: TestClient[Litestar], key_auth: Auth) -> None:
     ci = key_auth("acme-ci")
     me = client.get("/api/accounts/me", headers=ci).json()
     worker = _active_worker(client, me["id"])
-    connector = create(client, key_auth("acme-admin"), name="idp", authMode="assertion",
-                       assertionAudience="https://rs.example", assertionTokenEndpoint="https://rs.example/token"
-                       ).json()["connector"]
+    connector = create(
+        client,
+        key_auth("acme-admin"),
+        name="idp",
+        authMode="assertion",
+        assertionAudience="https://rs.example",
+        assertionTokenEndpoint="https://rs.example/token",
+    ).json()["connector"]
     path = f"/api/connectors/{connector['id']}/assertion"
     body = {"workerId": worker["id"], "taskId": worker["taskId"]}
     minted = client.post(path, json=body, headers=ci)
     assert minted.status_code == 200, minted.text
     key = jwt.PyJWK(client.get("/api/.well-known/jwks.json").json()["keys"][0])
-    claims = jwt.decode(minted.json()["assertion"], key, algorithms=["ES256"], audience="https://rs.example",
-                        options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        minted.json()["assertion"],
+        key,
+        algorithms=["ES256"],
+        audience="https://rs.example",
+        options={"verify_exp": False, "verify_iat": False},
+    )
     assert claims["act"] == {"sub": f"worker:{worker['id']}", "tid": worker["taskId"]}
     wrong_task = client.post(path, json={**body, "taskId": "other"}, headers=ci)
     assert wrong_task.status_code == 403 and wrong_task.json()["error_description"]

@@ -44,9 +44,7 @@ def register(client: TestClient[Litestar]) -> str:
     return str(r.json()["client_id"])
 
 
-def authorize(
-    client: TestClient[Litestar], auth: dict[str, str], client_id: str, **extra: str
-) -> Any:
+def authorize(client: TestClient[Litestar], auth: dict[str, str], client_id: str, **extra: str) -> Any:
     params = {
         "response_type": "code",
         "client_id": client_id,
@@ -82,7 +80,11 @@ def test_connect_flow_end_to_end_with_pkce(client: TestClient[Litestar], ada: di
 
     code = code_from(authorize(client, ada, client_id, workspace=workspace["id"]))
     r = token(
-        client, grant_type="authorization_code", code=code, client_id=client_id, redirect_uri=REDIRECT,
+        client,
+        grant_type="authorization_code",
+        code=code,
+        client_id=client_id,
+        redirect_uri=REDIRECT,
         code_verifier=VERIFIER,
     )
     assert r.status_code == 200, r.text
@@ -93,23 +95,30 @@ def test_connect_flow_end_to_end_with_pkce(client: TestClient[Litestar], ada: di
     # the access token verifies against the published key set and names the workspace
     jwks = client.get("/api/.well-known/jwks.json").json()
     key = jwt.PyJWK(jwks["keys"][0])
-    claims = jwt.decode(tokens["access_token"], key, algorithms=["ES256"], options={"verify_aud": False,
-                                                                                    "verify_exp": False})
+    claims = jwt.decode(
+        tokens["access_token"], key, algorithms=["ES256"], options={"verify_aud": False, "verify_exp": False}
+    )
     assert claims["workspace_id"] == workspace["id"] and claims["client_id"] == client_id
 
     # ... and opens that workspace's MCP-OAuth endpoint, and no other
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
-    listed = client.post(f"/api/mcp-oauth/{workspace['id']}", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                         headers=bearer)
+    listed = client.post(
+        f"/api/mcp-oauth/{workspace['id']}", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers=bearer
+    )
     assert listed.status_code == 200, listed.text
     assert listed.json()["result"]["tools"][0]["name"] == "buildd"
-    other = client.post("/api/mcp-oauth/another-workspace", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-                        headers=bearer)
+    other = client.post(
+        "/api/mcp-oauth/another-workspace", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=bearer
+    )
     assert other.status_code == 401 and "resource_metadata" in other.headers["www-authenticate"]
 
     # the code is single-use; the refresh token rotates
     again = token(
-        client, grant_type="authorization_code", code=code, client_id=client_id, redirect_uri=REDIRECT,
+        client,
+        grant_type="authorization_code",
+        code=code,
+        client_id=client_id,
+        redirect_uri=REDIRECT,
         code_verifier=VERIFIER,
     )
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
@@ -125,12 +134,21 @@ def test_a_wrong_verifier_is_refused_and_spends_nothing(client: TestClient[Lites
     code = code_from(authorize(client, ada, client_id, workspace=workspace["id"]))
     wrong = client.post(
         "/api/oauth/token",
-        json={"grant_type": "authorization_code", "code": code, "client_id": client_id, "redirect_uri": REDIRECT,
-              "code_verifier": "not-the-verifier"},
+        json={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "code_verifier": "not-the-verifier",
+        },
     )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     right = token(
-        client, grant_type="authorization_code", code=code, client_id=client_id, redirect_uri=REDIRECT,
+        client,
+        grant_type="authorization_code",
+        code=code,
+        client_id=client_id,
+        redirect_uri=REDIRECT,
         code_verifier=VERIFIER,
     )
     assert right.status_code == 200, right.text
@@ -148,10 +166,16 @@ def test_authorize_refuses_what_oauth_2_1_forbids(client: TestClient[Litestar], 
     assert unregistered.status_code == 400
     plain = authorize(client, ada, client_id, code_challenge_method="plain")
     assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]
+
     # loopback hosts are interchangeable (same scheme, port and path), other ports are not
     def loopback(uri: str) -> int:
-        params = {"response_type": "code", "client_id": client_id, "redirect_uri": uri,
-                  "code_challenge": s256(VERIFIER), "code_challenge_method": "S256"}
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": uri,
+            "code_challenge": s256(VERIFIER),
+            "code_challenge_method": "S256",
+        }
         return client.get("/api/oauth/authorize", params=params, headers=ada).status_code
 
     assert loopback("http://localhost:33418/callback") == 200

@@ -42,15 +42,21 @@ def sign(secret: str, raw: bytes) -> str:
 def now_ms(client: TestClient[Litestar]) -> int:
     from datetime import datetime
 
-    return int(datetime.fromisoformat(client.get("/__mock/clock").json()["now"].replace("Z", "+00:00")).timestamp() * 1000)
+    return int(
+        datetime.fromisoformat(client.get("/__mock/clock").json()["now"].replace("Z", "+00:00")).timestamp() * 1000
+    )
 
 
 def linear_issue(client: TestClient[Litestar], issue_id: str = "lin-1", **extra: Any) -> bytes:
     payload = {
         "action": "create",
         "type": "Issue",
-        "data": {"id": issue_id, "title": "Fix login", "url": "https://linear.app/acme/issue/ENG-1",
-                 "labels": [{"name": "buildd"}]},
+        "data": {
+            "id": issue_id,
+            "title": "Fix login",
+            "url": "https://linear.app/acme/issue/ENG-1",
+            "labels": [{"name": "buildd"}],
+        },
         "webhookTimestamp": now_ms(client),
         **extra,
     }
@@ -66,21 +72,32 @@ def test_a_signed_linear_issue_creates_one_task(client: TestClient[Litestar], ad
     secret = secrets(client, workspace["id"])["linear"]
     before = len(tasks_of(client, ada, workspace["id"]))
     raw = linear_issue(client)
-    r = client.post(f"/api/webhooks/linear/{workspace['id']}", content=raw,
-                    headers={"content-type": "application/json", "linear-signature": sign(secret, raw)})
+    r = client.post(
+        f"/api/webhooks/linear/{workspace['id']}",
+        content=raw,
+        headers={"content-type": "application/json", "linear-signature": sign(secret, raw)},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["action"] == "created"
     task_id = r.json()["taskId"]
     assert client.get(f"/api/tasks/{task_id}", headers=ada).json()["title"] == "Fix login"
     assert len(tasks_of(client, ada, workspace["id"])) == before + 1
     # a redelivery is idempotent on the issue
-    again = client.post(f"/api/webhooks/linear/{workspace['id']}", content=raw,
-                        headers={"content-type": "application/json", "linear-signature": sign(secret, raw)})
+    again = client.post(
+        f"/api/webhooks/linear/{workspace['id']}",
+        content=raw,
+        headers={"content-type": "application/json", "linear-signature": sign(secret, raw)},
+    )
     assert again.json() == {"ok": True, "action": "exists", "taskId": task_id}
     # closing the issue cancels the task
-    closed = linear_issue(client, action="update", data={"id": "lin-1", "title": "Fix login", "state": {"type": "completed"}})
-    r = client.post(f"/api/webhooks/linear/{workspace['id']}", content=closed,
-                    headers={"content-type": "application/json", "linear-signature": sign(secret, closed)})
+    closed = linear_issue(
+        client, action="update", data={"id": "lin-1", "title": "Fix login", "state": {"type": "completed"}}
+    )
+    r = client.post(
+        f"/api/webhooks/linear/{workspace['id']}",
+        content=closed,
+        headers={"content-type": "application/json", "linear-signature": sign(secret, closed)},
+    )
     assert r.json()["action"] == "cancelled"
 
 
@@ -100,8 +117,11 @@ def test_another_workspaces_secret_does_not_sign(client: TestClient[Litestar], a
     workspace = workspace_of(client, ada)
     raw = linear_issue(client)
     foreign = secrets(client, "some-other-workspace")["linear"]
-    r = client.post(f"/api/webhooks/linear/{workspace['id']}", content=raw,
-                    headers={"content-type": "application/json", "linear-signature": sign(foreign, raw)})
+    r = client.post(
+        f"/api/webhooks/linear/{workspace['id']}",
+        content=raw,
+        headers={"content-type": "application/json", "linear-signature": sign(foreign, raw)},
+    )
     assert r.status_code == 401
 
 
@@ -109,11 +129,18 @@ def test_a_stale_linear_delivery_is_refused(client: TestClient[Litestar], ada: d
     workspace = workspace_of(client, ada)
     secret = secrets(client, workspace["id"])["linear"]
     raw = linear_issue(client, webhookTimestamp=now_ms(client) - 120_000)
-    r = client.post(f"/api/webhooks/linear/{workspace['id']}", content=raw,
-                    headers={"content-type": "application/json", "linear-signature": sign(secret, raw)})
+    r = client.post(
+        f"/api/webhooks/linear/{workspace['id']}",
+        content=raw,
+        headers={"content-type": "application/json", "linear-signature": sign(secret, raw)},
+    )
     assert r.status_code == 401 and r.json() == {"error": "Stale delivery"}
-    assert client.post("/api/webhooks/linear/no-such-workspace", content=raw,
-                       headers={"content-type": "application/json"}).status_code == 404
+    assert (
+        client.post(
+            "/api/webhooks/linear/no-such-workspace", content=raw, headers={"content-type": "application/json"}
+        ).status_code
+        == 404
+    )
 
 
 def test_the_ingest_hook_needs_its_signature(
@@ -122,41 +149,60 @@ def test_the_ingest_hook_needs_its_signature(
     workspace = workspace_of(client, ada)
     assert workspace.get("repo"), "the default world's first workspace has a repo"
     secret = secrets(client, workspace["id"])["ingest"]
-    payload = {"issue": {"id": "77", "title": "From the tracker", "body": "b", "state": "open",
-                         "url": "https://tracker.example/77", "labels": []},
-               "project": {"id": "p", "name": "web", "repo": workspace["repo"]}}
+    payload = {
+        "issue": {
+            "id": "77",
+            "title": "From the tracker",
+            "body": "b",
+            "state": "open",
+            "url": "https://tracker.example/77",
+            "labels": [],
+        },
+        "project": {"id": "p", "name": "web", "repo": workspace["repo"]},
+    }
     raw = json.dumps(payload).encode()
     base = {**key_auth("acme-admin"), "content-type": "application/json", "x-webhook-event": "issue.created"}
     bad = client.post("/api/webhooks/ingest", content=raw, headers={**base, "x-webhook-signature": "sha256=00"})
     assert bad.status_code == 401
     unsigned = client.post("/api/webhooks/ingest", content=raw, headers=base)
     assert unsigned.status_code == 401
-    good = client.post("/api/webhooks/ingest", content=raw,
-                       headers={**base, "x-webhook-signature": "sha256=" + sign(secret, raw)})
+    good = client.post(
+        "/api/webhooks/ingest", content=raw, headers={**base, "x-webhook-signature": "sha256=" + sign(secret, raw)}
+    )
     assert good.status_code == 200, good.text
     task = client.get(f"/api/tasks/{good.json()['taskId']}", headers=ada).json()
     assert task["title"] == "From the tracker" and task["creationSource"] == "webhook"
-    no_event = client.post("/api/webhooks/ingest", content=raw, headers={**key_auth("acme-admin"),
-                                                                          "content-type": "application/json"})
+    no_event = client.post(
+        "/api/webhooks/ingest", content=raw, headers={**key_auth("acme-admin"), "content-type": "application/json"}
+    )
     assert no_event.status_code == 400
 
 
 def test_outgoing_deliveries_are_recorded_not_sent(client: TestClient[Litestar], ada: dict[str, str]) -> None:
     workspace = workspace_of(client, ada)
     ws = workspace["id"]
-    saved = client.post(f"/api/workspaces/{ws}/webhook", headers=ada,
-                        json={"url": "http://127.0.0.1:9/hooks/agent", "token": "t0k", "enabled": True})
+    saved = client.post(
+        f"/api/workspaces/{ws}/webhook",
+        headers=ada,
+        json={"url": "http://127.0.0.1:9/hooks/agent", "token": "t0k", "enabled": True},
+    )
     assert saved.status_code == 200 and saved.json()["webhookConfig"]["enabled"] is True
-    test = client.post(f"/api/workspaces/{ws}/webhook/test", headers=ada,
-                       json={"url": "http://127.0.0.1:9/hooks/agent", "token": "t0k"})
+    test = client.post(
+        f"/api/workspaces/{ws}/webhook/test",
+        headers=ada,
+        json={"url": "http://127.0.0.1:9/hooks/agent", "token": "t0k"},
+    )
     assert test.status_code == 200 and test.json() == {"message": "Connection successful"}
     assert client.post(f"/api/workspaces/{ws}/webhook/test", headers=ada, json={}).status_code == 400
 
     # a task created by a signed Linear delivery goes to the enabled webhook too
     raw = linear_issue(client, issue_id="lin-dispatch")
     secret = secrets(client, ws)["linear"]
-    created = client.post(f"/api/webhooks/linear/{ws}", content=raw,
-                          headers={"content-type": "application/json", "linear-signature": sign(secret, raw)})
+    created = client.post(
+        f"/api/webhooks/linear/{ws}",
+        content=raw,
+        headers={"content-type": "application/json", "linear-signature": sign(secret, raw)},
+    )
     deliveries = client.get("/__mock/webhook-deliveries", params={"workspaceId": ws}).json()["deliveries"]
     assert [d["event"] for d in deliveries] == ["test", "task.created"]
     assert deliveries[0]["url"] == "http://127.0.0.1:9/hooks/wake"
@@ -171,11 +217,15 @@ def test_outgoing_deliveries_are_recorded_not_sent(client: TestClient[Litestar],
 def test_slack_commands_need_a_signature(client: TestClient[Litestar], ada: dict[str, str]) -> None:
     workspace = workspace_of(client, ada)
     ws = workspace["id"]
-    patched = client.patch(f"/api/workspaces/{ws}/integrations/slack", headers=ada,
-                           json={"teamId": "T1", "botToken": "xoxb-1", "enabled": True})
+    patched = client.patch(
+        f"/api/workspaces/{ws}/integrations/slack",
+        headers=ada,
+        json={"teamId": "T1", "botToken": "xoxb-1", "enabled": True},
+    )
     assert patched.json()["slackConfig"] == {"teamId": "T1", "channelId": "", "hasBotToken": True, "enabled": True}
     assert client.get(f"/api/workspaces/{ws}/integrations/slack", headers=ada).json() == {
-        "slackConfig": patched.json()["slackConfig"]}
+        "slackConfig": patched.json()["slackConfig"]
+    }
     form = b"text=ship+the+thing&team_id=T1&user_id=U1&user_name=ada"
     stamp = str(now_ms(client) // 1000)
     secret = secrets(client)["slackSigningSecret"]
@@ -197,8 +247,9 @@ def test_discord_checks_its_ed25519_signature(client: TestClient[Litestar]) -> N
     signature = key.sign(stamp.encode() + raw).hex()
     base = {"content-type": "application/json", "x-signature-timestamp": stamp}
     assert client.post("/api/integrations/discord", content=raw, headers=base).status_code == 401
-    tampered = client.post("/api/integrations/discord", content=b'{"type": 2}',
-                           headers={**base, "x-signature-ed25519": signature})
+    tampered = client.post(
+        "/api/integrations/discord", content=b'{"type": 2}', headers={**base, "x-signature-ed25519": signature}
+    )
     assert tampered.status_code == 401
     pong = client.post("/api/integrations/discord", content=raw, headers={**base, "x-signature-ed25519": signature})
     assert pong.status_code == 200 and pong.json() == {"type": 1}
