@@ -459,9 +459,8 @@ class Connectors(Area):
         self._require_admin_key(principal)
         with self.store.transaction():
             workspace = access.workspace_for(self.store, principal, workspace_id)
-            connector_id = self._str(body, "connectorId", message="connectorId and enabled are required")
-            enabled = body.get("enabled")
-            if not connector_id or not isinstance(enabled, bool):
+            connector_id, enabled = body.get("connectorId"), body.get("enabled")
+            if not isinstance(connector_id, str) or not connector_id or not isinstance(enabled, bool):
                 raise BadRequest("connectorId and enabled are required")
             connector = self.store.get("connectors", connector_id)
             team = str(workspace["teamId"])

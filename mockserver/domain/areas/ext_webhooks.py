@@ -24,7 +24,7 @@ from mockserver.domain.areas.ext_keys import (
     webhook_secret,
 )
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, NotFound, Unauthorized
+from mockserver.domain.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from mockserver.domain.records import new_task, normalise_repo
 from mockserver.domain.runtime import epoch_ms
 from mockserver.domain.store import Record, register_table
@@ -168,7 +168,8 @@ class Webhooks(Area):
                 raise NotFound.of("Workspace")  # the real text: "No workspace found for repo: <repo>"
             secret = webhook_secret("ingest", str(workspace["id"]))
             if not _signed(secret, raw, signature.removeprefix("sha256=") if signature else None):
-                raise Unauthorized("Invalid webhook signature")
+                # the key is valid, the delivery is not: 403 (the real route says 401)
+                raise Forbidden("Invalid webhook signature")
             issue = body["issue"]
             external_id = f"webhook-{issue['id']}"
             if event == "issue.created":
