@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from mockserver.domain import access
 from mockserver.domain.area import Area
@@ -213,7 +213,8 @@ class OAuthServer(Area):
         return claims
 
     def www_authenticate(self, workspace_id: str) -> str:
-        metadata = f"{self._issuer()}/.well-known/oauth-protected-resource/api/mcp-oauth/{workspace_id}"
+        # percent-encoded: the id comes from the path and a header is latin-1
+        metadata = f"{self._issuer()}/.well-known/oauth-protected-resource/api/mcp-oauth/{quote(workspace_id, safe='')}"
         return f'Bearer realm="buildd", resource_metadata="{metadata}"'
 
     def mcp_message(self, workspace_id: str, message: Mapping[str, Any]) -> dict[str, Any] | None:
