@@ -10,7 +10,7 @@ from mockserver.domain.areas.ext_webhooks import Webhooks
 from mockserver.domain.errors import Unauthorized
 from mockserver.http.routes import Call, Page, Reply, handles
 
-__all__ = ()
+__all__ = ("mock_get_webhook_secrets", "mock_list_webhook_deliveries")  # control handlers (control.py)
 
 ACTIVE_TEAM_COOKIE = "buildd-team"
 
@@ -195,13 +195,11 @@ def test_workspace_webhook(call: Call) -> Reply:
     return _webhooks(call).test_webhook(call.principal, call.path["id"], call.body or {})
 
 
-@handles("mockListWebhookDeliveries")
 def mock_list_webhook_deliveries(call: Call) -> Reply:
     limit = call.query.get("limit")
     return _webhooks(call).deliveries(call.query.get("workspaceId"), int(limit) if limit is not None else None)
 
 
-@handles("mockGetWebhookSecrets")
 def mock_get_webhook_secrets(call: Call) -> Reply:
     return Webhooks.secrets(call.query.get("workspaceId"))
 
