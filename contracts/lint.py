@@ -59,6 +59,7 @@ OWNERSHIP_RESOURCES = frozenset(
     {
         "account",
         "artifact",
+        "connector",
         "invitation",
         "role",
         "schedule",

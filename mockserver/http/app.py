@@ -80,9 +80,19 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
         request_max_body_size=settings.max_body_bytes,
     )
     existing.add_routes(route.path for route in app.routes)
+    _mounts_match_whole_segments(app)
     # in front of the router (so also for route misses): fault injection and the request log
     app.asgi_handler = Front(app.asgi_handler, ctx.faults, ctx.requests, ctx.clock.iso)
     return app
+
+
+def _mounts_match_whole_segments(app: Litestar) -> None:
+    """Litestar matches a mount path as a bare prefix, so the `/api/mcp` mount would swallow `/api/mcp-oauth/...`;
+    make each mount match only itself and what lies below it."""
+    router = app.asgi_router
+    mounts = sorted(set(router._mount_routes))
+    if mounts:
+        router._mount_paths_regex = re.compile("|".join(f"{re.escape(path)}(?=/|$)" for path in mounts))
 
 
 def _spec_routes(

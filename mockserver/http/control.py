@@ -12,6 +12,8 @@ serves `/__mock/events` and `/__mock/events/stream` itself. `MockSettings(contro
     POST   /__mock/session   {email | userId}     a session cookie for a fixture user
     GET|PUT|DELETE /__mock/faults                 latency and fault rules (see faults.py)
     GET    /__mock/requests?limit=                the request log, newest last, credentials masked
+    GET    /__mock/webhook-deliveries             outgoing webhook deliveries, recorded instead of sent (area ext)
+    GET    /__mock/webhook-secrets                the secrets signed incoming webhooks are verified with (area ext)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mockserver.domain.errors import BadRequest
 from mockserver.domain.store import TABLES
 from mockserver.http.context import MockContext
 from mockserver.http.routes import Call, Handler
+from mockserver.http.routes import ext as ext_routes
 
 __all__ = ("control_handlers", "fixture_keys")
 
@@ -80,6 +83,9 @@ def control_handlers(ctx: MockContext) -> dict[str, Handler]:
         "mockSetFaults": set_faults,
         "mockClearFaults": clear_faults,
         "mockListRequests": list_requests,
+        # area ext: what the mock records instead of calling outside services, and the secrets it verifies with
+        "mockListWebhookDeliveries": ext_routes.mock_list_webhook_deliveries,
+        "mockGetWebhookSecrets": ext_routes.mock_get_webhook_secrets,
     }
 
 

@@ -32,7 +32,7 @@ from mockserver.http.context import MockContext
 from mockserver.http.errors import RequestRejected
 from mockserver.http.prefer import Forced, Passthrough, Preferences, Refused
 from mockserver.http.requestlog import STATE_ACCOUNT, STATE_OPERATION
-from mockserver.http.routes import Call, Handler
+from mockserver.http.routes import Call, Handler, Page
 from mockserver.http.strict import ResponseRules
 from mockserver.http.validation import RequestRules
 
@@ -73,7 +73,7 @@ class Plan:
                 state[STATE_ACCOUNT] = principal.account_id
             path = self.request.path(request.path_params)
             query, query_lists = self.request.query(request.query_params)
-            body = await self._body(request, ctx) if self.request.has_body else None
+            raw_body, body = await self._body(request, ctx) if self.request.has_body else (b"", None)
             preference = self.prefer.choose(request.headers.get("prefer"))
             if isinstance(preference, Refused):  # the mock's own answer about its own feature, outside the contract
                 return Response({"error": preference.error}, status_code=400)
@@ -90,6 +90,7 @@ class Plan:
                     body=body,
                     headers=request.headers,
                     query_lists=query_lists,
+                    raw_body=raw_body,
                 )
                 status, payload, headers = _unpack(self.handler(call))
                 if isinstance(preference, Passthrough) and preference.status == status:
@@ -102,6 +103,8 @@ class Plan:
             problem = self.responses.problem(status, payload)
             if problem is not None or problems:
                 return _violation([problem] if problem else problems)
+        if isinstance(payload, Page):
+            return Response(payload.content, status_code=status, media_type=payload.media_type, headers=dict(headers) if headers else None)
         return Response(payload, status_code=status, headers=dict(headers) if headers else None)
 
     # ------------------------------------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ class Plan:
             accept=self.accept,
         )
 
-    async def _body(self, request: Request[Any, Any, Any], ctx: MockContext) -> Any:
+    async def _body(self, request: Request[Any, Any, Any], ctx: MockContext) -> tuple[bytes, Any]:
         limit = ctx.settings.max_body_bytes
         try:
             announced = request.content_length
@@ -130,7 +133,8 @@ class Plan:
                 chunks.append(chunk)
         except RequestEntityTooLarge:
             raise self.request.too_large(limit) from None
-        return self.request.body(b"".join(chunks), request.headers.get("content-type"))
+        raw = b"".join(chunks)
+        return raw, self.request.body(raw, request.headers.get("content-type"))
 
 
 def _unpack(reply: Any) -> tuple[int, Any, Mapping[str, str] | None]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 
@@ -25,6 +26,7 @@ _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _BOOLEANS = {"true": True, "false": False}
 _DECODER = msgspec.json.Decoder()
+FORM = "application/x-www-form-urlencoded"
 MAX_DEPTH = 100  # nesting of a JSON body; no request of the API comes close
 TOO_DEEP = f"Malformed JSON body: nested deeper than {MAX_DEPTH} levels"
 
@@ -137,6 +139,13 @@ class RequestRules:
         if media not in self.media_types:
             expected = " or ".join(sorted(self.media_types))
             raise RequestRejected(self.status_unsupported_media, f"Content-Type must be {expected}")
+        if media == FORM:  # an OAuth token request: the same schema, over the form's fields as strings
+            body: Any = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            assert self.body_check is not None
+            message = schema_message(self.body_check, body)
+            if message is not None:
+                raise RequestRejected(400, message)
+            return body
         try:
             body = _DECODER.decode(raw)
         except (msgspec.MsgspecError, ValueError) as exc:  # msgspec raises UnicodeDecodeError for bad UTF-8

@@ -799,6 +799,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("memory",),
         before=_memory_delete_noop,
     ),
+    # area ext: Linear's webhook acts on an unsigned delivery (any signature, or none, "verifies")
+    Patch(
+        "unsigned-webhook-accepted",
+        "lifecycle.webhook-signature",
+        "POST /api/webhooks/linear/{workspaceId}",
+        ("lifecycle",),
+        patches=(("mockserver.domain.areas.ext_webhooks:_signed", lambda _original: lambda *_args: True),),
+    ),
 )
 
 BY_NAME: Mapping[str, Mutant] = {m.name: m for m in MUTANTS}

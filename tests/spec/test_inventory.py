@@ -19,20 +19,13 @@ METHODS = ("get", "put", "post", "patch", "delete")
 
 # path prefix -> the issue that adds its methods (remove a line when the prefix is complete)
 PENDING: dict[str, int] = {
-    "/api/.well-known": 14,
     "/api/artifacts": 13,
     "/api/attachments": 13,
     "/api/cbm": 13,
-    "/api/connectors": 14,
     "/api/cron": 13,
     "/api/github": 14,
     "/api/health": 13,
     "/api/initiatives": 14,
-    "/api/integrations": 14,
-    "/api/knowledge": 13,
-    "/api/mcp-oauth": 14,
-    "/api/missions": 14,
-    "/api/oauth": 14,
     "/api/prs": 14,
     "/api/qa": 13,
     "/api/releases": 13,
@@ -40,7 +33,6 @@ PENDING: dict[str, int] = {
     "/api/share": 13,
     "/api/tasks": 13,
     "/api/watched-projects": 13,
-    "/api/webhooks": 14,
     "/api/workers": 13,
     "/api/workspaces": 13,
 }

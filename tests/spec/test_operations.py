@@ -170,6 +170,38 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "precheckWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),  # migrate/precheck (S, admin key)
     "executeWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
     "repairWorkspaceMigration": ("workspace-settings", EITHER, "workspace"),
+    # area ext (issue #14): connectors take an admin key or a session (apps/web/src/app/api/connectors/**)
+    "listConnectors": ("connectors", EITHER, None),
+    "createConnector": ("connectors", EITHER, None),
+    "connectorOAuthCallback": ("connectors", PUBLIC, None),  # the state cookie authenticates the flow
+    "getConnector": ("connectors", EITHER, "connector"),
+    "updateConnector": ("connectors", EITHER, "connector"),
+    "deleteConnector": ("connectors", EITHER, "connector"),
+    "mintConnectorAssertion": ("connectors", KEY, "connector"),
+    "connectConnector": ("connectors", EITHER, "connector"),
+    "disconnectConnector": ("connectors", EITHER, "connector"),
+    "listConnectorShares": ("connectors", EITHER, "connector"),
+    "shareConnector": ("connectors", EITHER, "connector"),
+    "unshareConnector": ("connectors", EITHER, "connector"),
+    "getConnectorStatus": ("connectors", EITHER, "connector"),
+    "transferConnector": ("connectors", EITHER, "connector"),
+    "listWorkspaceConnectors": ("connectors", EITHER, "workspace"),
+    "toggleWorkspaceConnector": ("connectors", EITHER, "workspace"),
+    "discordInteraction": ("integrations", PUBLIC, None),  # Ed25519-signed
+    "slackEvent": ("integrations", PUBLIC, None),  # HMAC-signed
+    "getWorkspaceSlack": ("integrations", SESSION, "workspace"),
+    "updateWorkspaceSlack": ("integrations", SESSION, "workspace"),
+    "ingestWebhook": ("webhooks", KEY, None),  # key + HMAC signature
+    "linearWebhook": ("webhooks", PUBLIC, "workspace"),  # HMAC-signed per workspace
+    "saveWorkspaceWebhook": ("webhooks", SESSION, "workspace"),
+    "testWorkspaceWebhook": ("webhooks", SESSION, "workspace"),
+    "registerOAuthClient": ("oauth", PUBLIC, None),
+    "authorizeOAuthClient": ("oauth", SESSION, None),
+    "exchangeOAuthToken": ("oauth", PUBLIC, None),
+    "mcpOAuthStream": ("oauth", PUBLIC, "workspace"),
+    "mcpOAuthRequest": ("oauth", PUBLIC, "workspace"),  # an OAuth access token (JWT), not a key
+    "mcpOAuthEndSession": ("oauth", PUBLIC, "workspace"),
+    "getJwks": ("oauth", PUBLIC, None),
 }
 
 

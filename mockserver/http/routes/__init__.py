@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mockserver.domain.auth import Principal
 
-__all__ = ("HANDLERS", "Call", "Reply", "handles", "load_all")
+__all__ = ("HANDLERS", "Call", "Page", "Reply", "handles", "load_all")
 
 Reply = Any | tuple[int, Any]
 
@@ -32,6 +32,15 @@ class Call:
     body: Any  # parsed JSON, already valid against the operation's request schema (None if no body)
     headers: Mapping[str, str] = field(default_factory=dict)
     query_lists: Mapping[str, list[str]] = field(default_factory=dict)
+    raw_body: bytes = b""  # the body as sent, for routes that check a signature over its exact bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A reply body that is not JSON (an HTML page, a redirect's empty body): sent as is with its media type."""
+
+    content: str
+    media_type: str = "text/html; charset=utf-8"
 
 
 Handler = Callable[[Call], Reply]

@@ -145,6 +145,38 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
             {"path": {"id": WEB}, "body": {"destinationTeamId": acct, "dryRunToken": "1.x"}},
         ),
         "repairWorkspaceMigration": ("ada", {"path": {"id": WEB}, "body": {"runId": task}}),
+        # area ext: connector calls on a missing connector answer its 404 (EXPECTED_STATUS)
+        "listConnectors": ("admin", {}),
+        "createConnector": ("admin", {"body": {"name": "c", "url": "https://m.example/mcp"}}),
+        "connectorOAuthCallback": ("", {}),
+        "getConnector": ("admin", {"path": {"id": "missing"}}),
+        "updateConnector": ("admin", {"path": {"id": "missing"}, "body": {"name": "x"}}),
+        "deleteConnector": ("admin", {"path": {"id": "missing"}}),
+        "mintConnectorAssertion": ("svc", {"path": {"id": "missing"}, "body": {"workerId": worker_id, "taskId": task}}),
+        "connectConnector": ("admin", {"path": {"id": "missing"}}),
+        "disconnectConnector": ("admin", {"path": {"id": "missing"}}),
+        "listConnectorShares": ("admin", {"path": {"id": "missing"}}),
+        "shareConnector": ("admin", {"path": {"id": "missing"}, "body": {"teamId": "t"}}),
+        "unshareConnector": ("admin", {"path": {"id": "missing"}, "query": {"teamId": "t"}}),
+        "getConnectorStatus": ("admin", {"path": {"id": "missing"}}),
+        "transferConnector": ("admin", {"path": {"id": "missing"}, "body": {"teamId": "t"}}),
+        "listWorkspaceConnectors": ("ada", {"path": {"id": WEB}}),
+        "toggleWorkspaceConnector": ("ada", {"path": {"id": WEB}, "body": {"connectorId": "missing", "enabled": True}}),
+        "discordInteraction": ("", {"body": {"type": 1}}),
+        "slackEvent": ("", {"body": {"type": "url_verification", "challenge": "c"}}),
+        "getWorkspaceSlack": ("ada", {"path": {"id": WEB}}),
+        "updateWorkspaceSlack": ("ada", {"path": {"id": WEB}, "body": {"enabled": True}}),
+        "ingestWebhook": ("svc", {"body": {"issue": {"id": "1", "title": "t"}, "project": {"repo": "acme/web"}}}),
+        "linearWebhook": ("", {"path": {"workspaceId": WEB}, "body": {}}),
+        "saveWorkspaceWebhook": ("ada", {"path": {"id": WEB}, "body": {"url": "http://x"}}),
+        "testWorkspaceWebhook": ("ada", {"path": {"id": WEB}, "body": {"url": "http://x"}}),
+        "registerOAuthClient": ("", {"body": {"redirect_uris": ["http://127.0.0.1/cb"]}}),
+        "authorizeOAuthClient": ("ada", {}),
+        "exchangeOAuthToken": ("", {"body": {"grant_type": "password"}}),
+        "mcpOAuthStream": ("", {"path": {"workspace": WEB}}),
+        "mcpOAuthRequest": ("", {"path": {"workspace": WEB}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}}),
+        "mcpOAuthEndSession": ("", {"path": {"workspace": WEB}}),
+        "getJwks": ("", {}),
         **_cred_calls(),
     }
 
@@ -221,6 +253,35 @@ EXPECTED_STATUS = {
     "precheckWorkspaceMigration": 404,  # the destination is no team of the caller's
     "executeWorkspaceMigration": 404,
     "repairWorkspaceMigration": 404,  # no such run
+    # area ext
+    "createConnector": 201,
+    "connectorOAuthCallback": 302,
+    **dict.fromkeys(
+        (
+            "getConnector",
+            "updateConnector",
+            "deleteConnector",
+            "mintConnectorAssertion",
+            "connectConnector",
+            "disconnectConnector",
+            "listConnectorShares",
+            "shareConnector",
+            "unshareConnector",
+            "getConnectorStatus",
+            "transferConnector",
+            "toggleWorkspaceConnector",
+        ),
+        404,
+    ),
+    "discordInteraction": 401,  # unsigned
+    "ingestWebhook": 400,  # no x-webhook-event header
+    "linearWebhook": 401,  # unsigned
+    "registerOAuthClient": 201,
+    "authorizeOAuthClient": 400,  # no client_id
+    "exchangeOAuthToken": 400,  # unsupported_grant_type
+    "mcpOAuthStream": 405,
+    "mcpOAuthRequest": 401,  # no access token
+    "mcpOAuthEndSession": 401,
 }
 
 

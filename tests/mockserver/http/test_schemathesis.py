@@ -119,6 +119,20 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         "verifySecret": r"Verification not supported for this credential type",
         "createSecret": r"Token must start with sk-ant-(oat|api)",
         "credentialRefresh": r"are required for commit|is required for bootstrap",
+        # area ext: the x-business-rules 400s of connectors, webhooks and the OAuth server
+        "createConnector": r"url is required|command_required|header_name_required|assertion_\w+_required",
+        "connectConnector": r"Connector does not use OAuth|OAuth metadata not yet discovered|No client ID configured",
+        "shareConnector": r"self_share_not_allowed",
+        "unshareConnector": r"teamId is required",
+        "transferConnector": r"already_owner",
+        "mintConnectorAssertion": r"invalid_request",
+        "toggleWorkspaceConnector": r"connectorId and enabled are required",
+        "discordInteraction": r"Unknown interaction type",
+        "ingestWebhook": r"Missing x-webhook-event header|project\.repo is required",
+        "testWorkspaceWebhook": r"URL is required",
+        "registerOAuthClient": r"invalid_client_metadata",
+        "authorizeOAuthClient": r"missing client_id or redirect_uri|unknown client_id|redirect_uri not registered",
+        "exchangeOAuthToken": r"invalid_request|invalid_grant|unsupported_grant_type",
     }.items()
 }
 
@@ -137,7 +151,7 @@ def _is_blank(body: Any, dotted: str) -> bool:
     return isinstance(body, str) and not body.strip()
 
 
-ALWAYS_405 = {"mcpStream", "mcpEndSession"}
+ALWAYS_405 = {"mcpStream", "mcpEndSession", "mcpOAuthStream"}
 
 
 def accepts_positive_data(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
