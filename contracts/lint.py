@@ -56,6 +56,8 @@ __all__ = (
 )
 
 OWNERSHIP_RESOURCES = frozenset({"account", "workspace", "task", "worker", "schedule", "artifact"})
+# area `know`: resources the generic layer does not declare (knowledge ingest jobs, GitHub installations and PRs)
+OWNERSHIP_RESOURCES |= {"ingestJob", "installation", "pullRequest"}
 OWNERSHIP_LOCATIONS = frozenset({"path", "query", "body"})
 OWNERSHIP_RULES = frozenset({"owner", "team"})
 CHANNELS = frozenset({"workspace", "task", "worker"})
