@@ -36,6 +36,8 @@ from mockserver.http.routes import Call, Handler
 from mockserver.http.strict import ResponseRules
 from mockserver.http.validation import RequestRules
 
+STATE_RAW_BODY = "raw_body"
+
 __all__ = ("Plan",)
 
 log = logging.getLogger("mockserver.strict")
@@ -90,6 +92,7 @@ class Plan:
                     body=body,
                     headers=request.headers,
                     query_lists=query_lists,
+                    raw_body=state.get(STATE_RAW_BODY, b""),
                 )
                 status, payload, headers = _unpack(self.handler(call))
                 if isinstance(preference, Passthrough) and preference.status == status:
@@ -130,7 +133,9 @@ class Plan:
                 chunks.append(chunk)
         except RequestEntityTooLarge:
             raise self.request.too_large(limit) from None
-        return self.request.body(b"".join(chunks), request.headers.get("content-type"))
+        raw = b"".join(chunks)
+        request.scope["state"][STATE_RAW_BODY] = raw  # the exact bytes, for what is signed over them (webhooks)
+        return self.request.body(raw, request.headers.get("content-type"))
 
 
 def _unpack(reply: Any) -> tuple[int, Any, Mapping[str, str] | None]:

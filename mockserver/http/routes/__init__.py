@@ -32,6 +32,7 @@ class Call:
     body: Any  # parsed JSON, already valid against the operation's request schema (None if no body)
     headers: Mapping[str, str] = field(default_factory=dict)
     query_lists: Mapping[str, list[str]] = field(default_factory=dict)
+    raw_body: bytes = b""  # the body as sent (a signature is over these bytes, not the parsed JSON)
 
 
 Handler = Callable[[Call], Reply]
