@@ -6,6 +6,6 @@ One module per rule family: `auth`, `status` (+ `errors`, the error-body check s
 
 from __future__ import annotations
 
-from contracts.checks import auth, devmode, errors, lifecycle, ownership, schemas, status
+from contracts.checks import auth, devmode, errors, github, lifecycle, ownership, schemas, status
 
-__all__ = ("auth", "devmode", "errors", "lifecycle", "ownership", "schemas", "status")
+__all__ = ("auth", "devmode", "errors", "github", "lifecycle", "ownership", "schemas", "status")
