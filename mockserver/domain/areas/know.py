@@ -380,7 +380,7 @@ def normalise_input(body: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
             out[field] = None
     if "notes" in out and (out["notes"] == "" and create):
         out["notes"] = None
-    if "roleSlug" in out and out["roleSlug"] == "":
+    if create and out.get("roleSlug") == "":  # the default (`ops`) stands; an update stores it as given
         del out["roleSlug"]
     if "releasePrFilter" in out:
         out["releasePrFilter"] = dict(out["releasePrFilter"] or {})
