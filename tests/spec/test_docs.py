@@ -7,7 +7,7 @@ import re
 from contracts.spec import DEFAULT_SPEC_PATH, load_spec
 
 DOCS = DEFAULT_SPEC_PATH.parent / "docs"
-SUITES = ("auth", "status", "schemas", "ownership", "lifecycle", "devmode")
+SUITES = ("auth", "status", "schemas", "ownership", "lifecycle", "github", "devmode")
 CITED = re.compile(r"`((?:" + "|".join(SUITES) + r")\.[a-z0-9{}*-]+)`( \*\(proposed\)\*)?")
 
 
