@@ -217,18 +217,18 @@ class Knowledge(Area):
         files = body.get("files")
         if not isinstance(files, list):
             raise BadRequest("files (array) is required")
-        if len(files) > MAX_BATCH_FILES:
-            raise DomainErrorWithBody(413, f"files exceeds {MAX_BATCH_FILES} per batch")
         batch: list[Mapping[str, Any]] = []
         for f in files:
             if not isinstance(f, dict) or not isinstance(f.get("path"), str) or not isinstance(f.get("content"), str):
                 raise BadRequest("each file needs string path and content")
             batch.append(f)
-        if sum(len(str(f["content"]).encode()) for f in batch) > MAX_BATCH_BYTES:
-            raise DomainErrorWithBody(413, f"batch exceeds {MAX_BATCH_BYTES} bytes")
         deletions = [d for d in body.get("deletions") or [] if isinstance(d, str)]
         with self.store.transaction():
-            job = self._running_job(principal, job_id)
+            job = self._running_job(principal, job_id)  # a job out of reach is 404 whatever the batch holds
+            if len(batch) > MAX_BATCH_FILES:
+                raise DomainErrorWithBody(413, f"files exceeds {MAX_BATCH_FILES} per batch")
+            if sum(len(str(f["content"]).encode()) for f in batch) > MAX_BATCH_BYTES:
+                raise DomainErrorWithBody(413, f"batch exceeds {MAX_BATCH_BYTES} bytes")
             workspace_id, now = str(job["workspaceId"]), self._now()
             counts = dict.fromkeys(("filesIngested", "chunksUpserted", "filesSkipped", "filesDeleted"), 0)
             counts["skippedUnchanged"] = 0

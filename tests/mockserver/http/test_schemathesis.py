@@ -103,6 +103,11 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         # rules JSON Schema cannot express: a five-field string that is no cron expression, an unknown zone
         "createSchedule": r"Invalid (cron expression|timezone)",
         "updateSchedule": r"Invalid (cron expression|timezone)",
+        # area `know`: the worker's workspace has no GitHub repo, or GET names neither a worker nor a PR
+        "getPullRequest": r"workerId or prNumber required|Workspace not linked to GitHub repo|Worker has no PR",
+        "createPullRequest": r"Workspace not linked to GitHub repo",
+        "closePullRequest": r"Workspace not linked to GitHub repo",
+        "mergePullRequest": r"Workspace not linked to GitHub repo",
     }.items()
 }
 
