@@ -47,7 +47,8 @@ def engine_operations(ctx: SuiteContext) -> tuple[list[Operation], dict[str, str
     for op in ctx.spec.api_operations():
         if not ctx.selected(op):
             continue
-        if ctx.options.read_only and op.method != "GET":
+        if ctx.options.read_only and (op.method != "GET" or op.raw.get("x-writes") is True):
+            # `x-writes: true`: a GET that changes state (an OAuth-style callback), so it is a write here
             left_out[op.label] = "writes are not generated under --read-only"
         elif op.schemes == frozenset({"session"}) and not ctx.credentials.session_cookie:
             left_out[op.label] = "needs --session-cookie"

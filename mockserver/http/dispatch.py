@@ -36,6 +36,7 @@ from mockserver.http.routes import Call, Handler, Page
 from mockserver.http.strict import ResponseRules
 from mockserver.http.validation import RequestRules
 
+
 __all__ = ("Plan",)
 
 log = logging.getLogger("mockserver.strict")
@@ -104,7 +105,12 @@ class Plan:
             if problem is not None or problems:
                 return _violation([problem] if problem else problems)
         if isinstance(payload, Page):
-            return Response(payload.content, status_code=status, media_type=payload.media_type, headers=dict(headers) if headers else None)
+            return Response(
+                payload.content,
+                status_code=status,
+                media_type=payload.media_type,
+                headers=dict(headers) if headers else None,
+            )
         return Response(payload, status_code=status, headers=dict(headers) if headers else None)
 
     # ------------------------------------------------------------------------------------------------------------

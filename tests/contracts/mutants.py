@@ -503,6 +503,16 @@ def _memory_delete_noop(req: Req, keys: Keys) -> Req | Resp:
     return req
 
 
+def _webhook_without_signature(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The GitHub webhook signs every delivery itself before checking: unsigned and forged ones get through."""
+    from mockserver.domain.areas.know_github import webhook_signature
+
+    def receive(self: Any, raw: bytes, headers: Mapping[str, str], payload: Any) -> Any:
+        return original(self, raw, {**headers, "x-hub-signature-256": webhook_signature(raw)}, payload)
+
+    return receive
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Rewrite(
         "skips-auth",
@@ -806,6 +816,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "POST /api/webhooks/linear/{workspaceId}",
         ("lifecycle",),
         patches=(("mockserver.domain.areas.ext_webhooks:_signed", lambda _original: lambda *_args: True),),
+    ),
+    Patch(  # area `know` (issue 14)
+        "webhook-accepts-unsigned",
+        "github.webhook-signature",
+        "POST /api/github/webhook",
+        ("github",),
+        ("receiveGithubWebhook",),
+        patches=(("mockserver.domain.areas.know_github:GitHub.receive_webhook", _webhook_without_signature),),
     ),
 )
 

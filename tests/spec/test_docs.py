@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import contracts
 from contracts.spec import DEFAULT_SPEC_PATH, load_spec
 
 DOCS = DEFAULT_SPEC_PATH.parent / "docs"
-SUITES = ("auth", "status", "schemas", "ownership", "lifecycle", "devmode")
+SUITES = tuple(contracts.suite_names())
 CITED = re.compile(r"`((?:" + "|".join(SUITES) + r")\.[a-z0-9{}*-]+)`( \*\(proposed\)\*)?")
 
 

@@ -23,18 +23,15 @@ PENDING: dict[str, int] = {
     "/api/attachments": 13,
     "/api/cbm": 13,
     "/api/cron": 13,
-    "/api/github": 14,
     "/api/health": 13,
     "/api/initiatives": 14,
-    "/api/prs": 14,
+    "/api/missions": 14,
     "/api/qa": 13,
     "/api/releases": 13,
     "/api/runners": 13,
     "/api/share": 13,
     "/api/tasks": 13,
-    "/api/watched-projects": 13,
     "/api/workers": 13,
-    "/api/workspaces": 13,
 }
 # NextAuth's catch-all: out of scope beyond the session login the mock's control API stands in for
 OUT_OF_SCOPE = {("-", "/api/auth/{}")}

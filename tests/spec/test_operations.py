@@ -202,6 +202,32 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "mcpOAuthRequest": ("oauth", PUBLIC, "workspace"),  # an OAuth access token (JWT), not a key
     "mcpOAuthEndSession": ("oauth", PUBLIC, "workspace"),
     "getJwks": ("oauth", PUBLIC, None),
+    # area `know` (issues 13, 14): knowledge ingest jobs, watched projects, the GitHub App and PRs
+    "listIngestJobs": ("knowledge", KEY, None),  # GET /api/knowledge/ingest-jobs (admin K)
+    "createIngestJob": ("knowledge", KEY, "workspace"),  # POST (worker/admin K); the body's workspaceId
+    "claimIngestJob": ("knowledge", KEY, None),  # POST .../claim (K)
+    "completeIngestJob": ("knowledge", KEY, "ingestJob"),
+    "uploadIngestJobFiles": ("knowledge", KEY, "ingestJob"),
+    "pushIngestJobGraph": ("knowledge", KEY, "ingestJob"),
+    "getWatchedProject": ("watched-projects", EITHER, "watchedProject"),
+    "updateWatchedProject": ("watched-projects", EITHER, "watchedProject"),
+    "deleteWatchedProject": ("watched-projects", EITHER, "watchedProject"),
+    "runWatchedProject": ("watched-projects", EITHER, "watchedProject"),
+    "listWatchedProjects": ("watched-projects", EITHER, "workspace"),
+    "createWatchedProject": ("watched-projects", EITHER, "workspace"),
+    "startGithubInstall": ("github", SESSION, None),  # GET /api/github/install (S; redirects)
+    "completeGithubInstall": ("github", SESSION, None),  # GET /api/github/callback (S; redirects)
+    "listGithubInstallations": ("github", SESSION, None),
+    "deleteGithubInstallation": ("github", SESSION, "installation"),
+    "listGithubInstallationRepos": ("github", SESSION, "installation"),
+    "syncGithubInstallationRepos": ("github", SESSION, "installation"),
+    "getPullRequest": ("github", KEY, None),  # GET /api/github/pr (K): by workerId or prNumber
+    "createPullRequest": ("github", KEY, "worker"),  # the body's workerId, team rule
+    "mergePullRequest": ("github", KEY, None),  # PUT: by workerId or prNumber
+    "closePullRequest": ("github", KEY, "worker"),
+    "receiveGithubWebhook": ("github", PUBLIC, None),  # signed with the App's webhook secret, not a credential
+    "getEscalationInbox": ("github", SESSION, None),  # GET /api/prs/escalation-inbox (S)
+    "mergeEscalatedPullRequest": ("github", SESSION, "pullRequest"),  # POST /api/prs/{prNumber}/merge (S)
 }
 
 

@@ -133,6 +133,11 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         "registerOAuthClient": r"invalid_client_metadata",
         "authorizeOAuthClient": r"missing client_id or redirect_uri|unknown client_id|redirect_uri not registered",
         "exchangeOAuthToken": r"invalid_request|invalid_grant|unsupported_grant_type",
+        # area `know`: the worker's workspace has no GitHub repo, or GET names neither a worker nor a PR
+        "getPullRequest": r"workerId or prNumber required|Workspace not linked to GitHub repo|Worker has no PR",
+        "createPullRequest": r"Workspace not linked to GitHub repo",
+        "closePullRequest": r"Workspace not linked to GitHub repo",
+        "mergePullRequest": r"Workspace not linked to GitHub repo",
     }.items()
 }
 
