@@ -36,7 +36,6 @@ from mockserver.http.routes import Call, Handler, Page
 from mockserver.http.strict import ResponseRules
 from mockserver.http.validation import RequestRules
 
-
 __all__ = ("Plan",)
 
 log = logging.getLogger("mockserver.strict")
