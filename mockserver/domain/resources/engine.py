@@ -121,9 +121,9 @@ class ResourceEngine(Ops):
     def _may_write(res: Resource, principal: Principal) -> None:
         if not (res.writable_by_keys if principal.is_key else res.writable_by_sessions):
             raise Forbidden()
-        if res.key_level is not None and principal.is_key:
-            if _KEY_RANK.get(principal.level or "", 0) < _KEY_RANK[res.key_level]:
-                raise Forbidden(f"Requires {res.key_level}-level API key")
+        level = res.key_level
+        if level is not None and principal.is_key and _KEY_RANK.get(principal.level or "", 0) < _KEY_RANK[level]:
+            raise Forbidden(f"Requires {level}-level API key")
 
     # -- actions ------------------------------------------------------------------------------------------------
 
