@@ -62,6 +62,12 @@ def test_every_action_in_the_registry_is_callable(
             sid = created.get("schedule", created)["id"]
             await run(s, "update_schedule", scheduleId=sid, enabled=False)
             await run(s, "delete_schedule", scheduleId=sid)
+            for name, params in (("manage_missions", {"action": "list"}), ("manage_initiatives", {"action": "list"})):
+                called[name] = await s.call_tool("buildd", {"action": name, "params": params})
+                data(called[name])
+            refused = await call(s, "link_tracker", entityId=str(uuid.uuid4()), url="https://linear.app/a/issue/A-1")
+            called["link_tracker"] = refused
+            assert "Mission not found" in error_text(refused)
 
     anyio.run(flow)
     assert set(called) == set(ACTIONS), f"actions without a step here: {sorted(set(ACTIONS) - set(called))}"

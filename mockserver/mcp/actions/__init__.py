@@ -15,7 +15,7 @@ Actions of the real tool whose REST routes the mock does not serve yet (so they 
 - worker: create_pr, close_pr, merge_pr, get_pr (GitHub), upload_artifact, get_error_traces,
   suggest_schedule_update, get_budget_forecast
 - admin: pause_schedules, register_skill, list_skills, get_skill, update_skill, delete_skill, manage_secrets,
-  approve_plan, reject_plan, manage_missions, manage_initiatives, link_tracker, manage_workspaces (its
+  approve_plan, reject_plan, manage_workspaces (its
   get/create_repo/init need routes not served), manage_watched_projects, manage_model_tiers, trigger_release,
   release_status, send_agent_message, spec_compare, consolidate_knowledge, memory_delete
 

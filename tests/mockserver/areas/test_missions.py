@@ -89,7 +89,12 @@ def test_run_refuses_what_the_rules_refuse(
     assert grace.status_code == 404
     # a mission waiting on its upstream's completion plans nothing
     blocked = _mission(
-        client, admin, workspaceId=ws, dependsOnMission=active["id"], gateCondition="completed", orchestrationMode="manual"
+        client,
+        admin,
+        workspaceId=ws,
+        dependsOnMission=active["id"],
+        gateCondition="completed",
+        orchestrationMode="manual",
     )
     skipped = client.post(f"/api/missions/{blocked['id']}/run", headers=admin)
     assert skipped.status_code == 200 and skipped.json()["skippedBlocked"] is True and skipped.json()["task"] is None
