@@ -6,6 +6,7 @@ One module per rule family: `auth`, `status` (+ `errors`, the error-body check s
 
 from __future__ import annotations
 
-from contracts.checks import auth, devmode, errors, lifecycle, ownership, schemas, status
+# `missions` adds the missions area's rules to the lifecycle suite
+from contracts.checks import auth, devmode, errors, lifecycle, missions, ownership, schemas, status
 
-__all__ = ("auth", "devmode", "errors", "lifecycle", "ownership", "schemas", "status")
+__all__ = ("auth", "devmode", "errors", "lifecycle", "missions", "ownership", "schemas", "status")

@@ -372,6 +372,8 @@ def _race(ctx: SuiteContext, task: dict[str, Any], runners: tuple[str, ...]) -> 
 
 MAIN_FLOW = (create_pending, claim_assigns, running, progress, completed, terminal_conflict)
 CLAIM_RULES = (max_tasks, double_claim)
+# lifecycle rules of other areas (`contracts/checks/<area>.py` append theirs, with an `operation`), run last
+AREA_RULES: list[Any] = []
 
 
 # ---------------------------------------------------------------------------------------- state machine
@@ -473,7 +475,8 @@ def _link_failure(failure: Any, label: str, curl: str, secrets: Any) -> Contract
 @suite("lifecycle", title="Task and worker lifecycle", order=50, needs=("key",), mutates=True)
 def run_lifecycle(ctx: SuiteContext) -> None:
     """create -> claim -> running -> progress -> completed -> 409; maxTasks; no double claims; links."""
-    steps: list[tuple[str, str, Any]] = [(f.rule_id, _op_of(f), f) for f in (*MAIN_FLOW, *CLAIM_RULES)]  # type: ignore[attr-defined]
+    rules: tuple[Any, ...] = (*MAIN_FLOW, *CLAIM_RULES, *AREA_RULES)
+    steps: list[tuple[str, str, Any]] = [(f.rule_id, _op_of(f), f) for f in rules]
     ctx.progress.total(len(steps) + 1)
     if ctx.options.read_only:
         for rule_id, op, _ in steps:
@@ -525,4 +528,4 @@ def _op_of(fn: Any) -> str:
         "lifecycle.claim-assigns": CLAIM,
         "lifecycle.max-tasks": CLAIM,
         "lifecycle.double-claim": CLAIM,
-    }.get(fn.rule_id, WORKER)
+    }.get(fn.rule_id, getattr(fn, "operation", WORKER))
