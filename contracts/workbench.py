@@ -20,7 +20,7 @@ from contracts.target import Exchange, Target
 
 __all__ = ("Owned", "Workbench", "WorkbenchError")
 
-KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule")
+KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule", "mission", "initiative")
 
 
 class WorkbenchError(Exception):
@@ -177,6 +177,24 @@ class Workbench:
         self.track("schedule", str(schedule["id"]), workspaceId=workspace_id)
         return schedule
 
+    def create_mission(self, workspace_id: str) -> dict[str, Any]:
+        """A mission in manual orchestration (so creating it plans nothing), deleted by `cleanup()`."""
+        body = {"title": self.title("ownership probe"), "workspaceId": workspace_id, "orchestrationMode": "manual"}
+        exchange = self.send("POST", "/api/missions", json_body=body)
+        mission = self._json(exchange, "could not create a mission", status=201)
+        if "id" not in mission:
+            raise WorkbenchError("creating a mission returned no id", exchange, self.secrets)
+        self.track("mission", str(mission["id"]))
+        return mission
+
+    def create_initiative(self) -> dict[str, Any]:
+        exchange = self.send("POST", "/api/initiatives", json_body={"title": self.title("ownership probe")})
+        initiative = self._json(exchange, "could not create an initiative", status=201)
+        if "id" not in initiative:
+            raise WorkbenchError("creating an initiative returned no id", exchange, self.secrets)
+        self.track("initiative", str(initiative["id"]))
+        return initiative
+
     def create_workspace(self, text: str) -> dict[str, Any]:
         exchange = self.send("POST", "/api/workspaces", json_body={"name": self.title(text), "accessMode": "open"})
         workspace = self._json(exchange, "could not create a workspace")
@@ -217,6 +235,8 @@ class Workbench:
         if "workspace" in owned.ids:
             _attempt(owned, "schedule", lambda: str(self.create_schedule(owned.ids["workspace"])["id"]))
             owned.workspace_of_schedule = owned.ids["workspace"]
+            _attempt(owned, "mission", lambda: str(self.create_mission(owned.ids["workspace"])["id"]))
+        _attempt(owned, "initiative", lambda: str(self.create_initiative()["id"]))
         return owned
 
     def _discover(self) -> Owned:
@@ -238,6 +258,8 @@ class Workbench:
         if ws:
             _attempt(owned, "schedule", lambda: first(f"/api/workspaces/{ws}/schedules", "schedules", "schedule"))
             owned.workspace_of_schedule = ws
+        _attempt(owned, "mission", lambda: first("/api/missions", "missions", "mission"))
+        _attempt(owned, "initiative", lambda: first("/api/initiatives", "initiatives", "initiative"))
         return owned
 
     def engine_targets(self) -> tuple[dict[str, str], set[str]]:
@@ -289,6 +311,8 @@ class Workbench:
             elif kind == "schedule":
                 ws = extra.get("workspaceId")
                 self._try(report, f"schedule {rid}", "DELETE", f"/api/workspaces/{ws}/schedules/{rid}")
+            elif kind in ("mission", "initiative"):
+                self._try(report, f"{kind} {rid}", "DELETE", f"/api/{kind}s/{rid}")
         for kind, rid, _extra in reversed(tracked):
             if kind not in ("account", "workspace"):
                 continue

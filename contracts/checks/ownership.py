@@ -110,6 +110,10 @@ class Snapshots:
             }
         if kind == "account":
             return self._get("/api/accounts/me")
+        if kind == "mission":
+            return {"mission": self._get(f"/api/missions/{rid}"), "notes": self._get(f"/api/missions/{rid}/notes")}
+        if kind == "initiative":
+            return self._get(f"/api/initiatives/{rid}")
         raise Skip(f"no way to re-read a {kind}")
 
     def baseline(self, kind: str) -> None:
