@@ -196,3 +196,17 @@ def test_link_needs_a_linear_tracker_and_a_linear_url(client: TestClient[Litesta
 
 def test_capabilities_are_public(client: TestClient[Litestar]) -> None:
     assert client.get("/api/missions/capabilities").json() == {"version": 1, "capabilities": ["startMode", "pacing"]}
+
+
+def test_the_fixture_world_has_missions_that_own_tasks(client: TestClient[Litestar], key_auth: Auth) -> None:
+    admin = key_auth("acme-admin")
+    missions = client.get("/api/missions", headers=admin).json()["missions"]
+    polish = next(m for m in missions if m["title"] == "Web polish")
+    assert sorted(t["title"] for t in polish["tasks"]) == ["Add dark mode toggle", "Migrate analytics to Segment"]
+    assert polish["initiativeId"] is not None
+    initiative = client.get(f"/api/initiatives/{polish['initiativeId']}", headers=admin).json()
+    assert [m["id"] for m in initiative["missions"]] == [polish["id"]]
+    notes = client.get(f"/api/missions/{polish['id']}/notes", params={"type": "question"}, headers=admin).json()
+    assert [n["status"] for n in notes["notes"]] == ["open"]
+    globex = client.get("/api/missions", headers=key_auth("globex-admin")).json()["missions"]
+    assert [m["title"] for m in globex] == ["Platform hardening"] and globex[0]["isHeld"] is True
