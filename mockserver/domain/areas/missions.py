@@ -698,7 +698,8 @@ class Missions(Area):
         with self.store.transaction():
             mission = self.mission_for(principal, mission_id)
             require_admin(principal)
-            url = body.get("url").strip() if isinstance(body.get("url"), str) else ""
+            raw = body.get("url")
+            url = raw.strip() if isinstance(raw, str) else ""
             if not url:
                 raise BadRequest("url is required")
             if not mission.get("workspaceId"):
