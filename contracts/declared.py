@@ -5,7 +5,8 @@ with the other team's credentials. The core kinds have hand-made steps (a task i
 every other kind is found here, with no per-route code:
 
 - create: the kind's `x-resource` create operation, else a `POST` whose success body holds an object property
-  named after the kind with an `id` (`POST /api/teams` -> `{"team": {...}}`);
+  named after the kind with an `id` (`POST /api/teams` -> `{"team": {...}}`), else a `POST` on the kind's
+  collection whose success body is the record itself (`POST /api/missions` -> `{"id": ...}`);
 - get / delete: the kind's `x-resource` get/delete, else the `GET`/`DELETE` whose `x-ownership` names the kind in
   the last path parameter;
 - list: the kind's `x-resource` list, else a `GET` whose success body holds an array property `<kind>s`.
@@ -103,6 +104,15 @@ def _kind_operations(spec: Spec) -> dict[str, KindOps]:
                     if prop is not None and _object_with_id(spec, prop):
                         create_op, create_field = op, kind
                         break
+        if create_op is None:  # a POST on the kind's collection that answers the bare record (`POST /api/missions`)
+            plural = kind + "s" if not kind.endswith("y") else kind[:-1] + "ies"
+            for op in ops:
+                status = _success(op)
+                pointer = op.responses.get(status) if status else None
+                collection = op.method == "POST" and op.path.rstrip("/").endswith("/" + plural)
+                if collection and pointer and _object_with_id(spec, spec.resolve(pointer)):
+                    create_op = op
+                    break
         get = marked.get((kind, "get"))
         delete = marked.get((kind, "delete"))
         listing = marked.get((kind, "list"))
@@ -110,7 +120,9 @@ def _kind_operations(spec: Spec) -> dict[str, KindOps]:
         if list_op is None:
             plural = kind + "s" if not kind.endswith("y") else kind[:-1] + "ies"
             for op in ops:
-                prop = _body_properties(spec, op).get(plural) if op.method == "GET" else None
+                # a GET of one record (ending in a parameter) may carry a sub-list of the kind: not its list
+                one = _ends_with_param(op)
+                prop = _body_properties(spec, op).get(plural) if op.method == "GET" and not one else None
                 if prop is not None and prop.get("type") == "array":
                     list_op, list_field = op, plural
                     break

@@ -63,6 +63,7 @@ OWNERSHIP_RESOURCES = frozenset(
         "ingestJob",
         "installation",
         "invitation",
+        "mission",
         "pullRequest",
         "role",
         "schedule",
@@ -75,7 +76,7 @@ OWNERSHIP_RESOURCES = frozenset(
 )
 OWNERSHIP_LOCATIONS = frozenset({"path", "query", "body"})
 OWNERSHIP_RULES = frozenset({"owner", "team"})
-CHANNELS = frozenset({"workspace", "task", "worker"})
+CHANNELS = frozenset({"workspace", "task", "worker", "mission"})
 # the verbs of the generic resource layer (mockserver.domain.resources.ACTIONS, which a test keeps equal)
 RESOURCE_ACTIONS = ("list", "get", "create", "update", "delete")
 _RESOURCE_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")

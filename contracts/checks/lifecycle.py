@@ -574,4 +574,4 @@ def _op_of(fn: Any) -> str:
         "lifecycle.max-tasks": CLAIM,
         "lifecycle.claim-order": CLAIM,
         "lifecycle.double-claim": CLAIM,
-    }.get(fn.rule_id, WORKER)
+    }.get(fn.rule_id, getattr(fn, "operation", WORKER))

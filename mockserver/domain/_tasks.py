@@ -42,6 +42,7 @@ _PATCH_FIELDS = (
     "backend",
     "externalIssueId",
     "externalIssueUrl",
+    "missionId",  # link a task to a mission, or null to unlink (manage_missions link_task / unlink_task)
 )
 
 

@@ -827,4 +827,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
+# the areas' own mutants (their modules import Mutant and its kinds from here, so they are read last)
+from tests.contracts.mutants_missions import MISSION_MUTANTS  # noqa: E402
+
+MUTANTS = (*MUTANTS, *MISSION_MUTANTS)
 BY_NAME: Mapping[str, Mutant] = {m.name: m for m in MUTANTS}

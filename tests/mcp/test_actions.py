@@ -83,6 +83,12 @@ def test_every_action_in_the_registry_is_callable(
             schedule = (await run(s, "list_schedules"))["schedules"][0]
             await run(s, "suggest_schedule_update", scheduleId=schedule["id"], reason="weekdays", enabled=False)
             await run(s, "pause_schedules", scheduleIds=[schedule["id"]])
+            for name, params in (("manage_missions", {"action": "list"}), ("manage_initiatives", {"action": "list"})):
+                called[name] = await s.call_tool("buildd", {"action": name, "params": params})
+                data(called[name])
+            refused = await call(s, "link_tracker", entityId=str(uuid.uuid4()), url="https://linear.app/a/issue/A-1")
+            called["link_tracker"] = refused
+            assert "Mission not found" in error_text(refused)
 
     anyio.run(flow)
     # the core actions are all called here; an area's actions (mockserver/mcp/actions/<area>.py) by its area's tests

@@ -8,6 +8,7 @@ event is also checked against the spec entries below.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,40 @@ def test_a_declared_resource_survives_a_restart_on_a_state_file_and_cascades(
     store = Store(fixture_world, state_file=state)
     assert store.get("widgets", widget["id"]) is None and store.get("gadgets", "g1") is None
     store.close()
+
+
+@pytest.fixture
+def admin_widget_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The same widget, declared with `key_level="admin"`: only admin keys (and sessions) may write."""
+    raw = yaml.safe_load(DEFAULT_SPEC_PATH.read_text())
+    raw["paths"].update(PATHS)
+    raw["components"]["schemas"].update(SCHEMAS)
+    raw["x-events"].update(EVENTS)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    monkeypatch.setenv("BUILDD_SPEC", str(path))
+    declare(dataclasses.replace(WIDGET, key_level="admin"))
+    declare(GADGET)
+    try:
+        yield path
+    finally:
+        forget("gadget")
+        forget("widget")
+
+
+def test_a_resource_may_need_a_key_level_to_write(
+    admin_widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any
+) -> None:
+    acme_ws, _ = _team(fixture_world, "acme-admin")
+    base = f"/api/workspaces/{acme_ws}/widgets"
+    with _client(fixture_world) as http:
+        refused = http.post(base, json={"name": "w"}, headers=key_auth("acme-ci"))
+        assert (refused.status_code, refused.json()) == (403, {"error": "Requires admin-level API key"})
+        assert http.get(base, headers=key_auth("acme-ci")).json()["widgets"] == []  # nothing written; reads stay
+        made = http.post(base, json={"name": "w"}, headers=key_auth("acme-admin"))
+        assert made.status_code == 201
+        widget_id = made.json()["widget"]["id"]
+        for method, kwargs in (("patch", {"json": {"name": "x"}}), ("delete", {})):
+            answer = getattr(http, method)(f"/api/widgets/{widget_id}", headers=key_auth("acme-trigger"), **kwargs)
+            assert answer.status_code == 403, answer.text
+        assert http.get(f"/api/widgets/{widget_id}", headers=key_auth("acme-ci")).json()["widget"]["name"] == "w"

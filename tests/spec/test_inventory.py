@@ -24,8 +24,6 @@ PENDING: dict[str, int] = {
     "/api/cbm": 13,
     "/api/cron": 13,
     "/api/health": 13,
-    "/api/initiatives": 14,
-    "/api/missions": 14,
     "/api/qa": 13,
     "/api/releases": 13,
     "/api/runners": 13,

@@ -114,8 +114,8 @@ CASES: list[tuple[str, Callable[[Raw], Any], str, str, str]] = [
     ),
     (
         "ownership-unknown-resource",
-        lambda r: _set(op(r, "/api/tasks/{id}", "get")["x-ownership"], resource="mission"),
-        "ownership-status", "GET /api/tasks/{id} (getTask)", "resource 'mission'",
+        lambda r: _set(op(r, "/api/tasks/{id}", "get")["x-ownership"], resource="spaceship"),
+        "ownership-status", "GET /api/tasks/{id} (getTask)", "resource 'spaceship'",
     ),
     (
         "ownership-bad-in",
@@ -354,7 +354,7 @@ def test_lint_spec_works_on_an_in_memory_document(real_raw: Raw) -> None:
     import copy
 
     raw = copy.deepcopy(real_raw)
-    raw["x-events"]["task:created"]["channels"] = ["mission"]
+    raw["x-events"]["task:created"]["channels"] = ["nonsense"]
     report = lint_spec(Spec(raw))
     assert [f.rule for f in report.findings] == ["events-resolve"]
     assert report.path == "<memory>"

@@ -228,6 +228,35 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "receiveGithubWebhook": ("github", PUBLIC, None),  # signed with the App's webhook secret, not a credential
     "getEscalationInbox": ("github", SESSION, None),  # GET /api/prs/escalation-inbox (S)
     "mergeEscalatedPullRequest": ("github", SESSION, "pullRequest"),  # POST /api/prs/{prNumber}/merge (S)
+    # missions and initiatives (issue 14): buildd-api.md §8; keys below admin get 403 where the route says so
+    "listInitiatives": ("initiatives", EITHER, None),
+    "createInitiative": ("initiatives", EITHER, None),
+    "getInitiativeEffort": ("initiatives", EITHER, "workspace"),
+    "getInitiative": ("initiatives", EITHER, "initiative"),
+    "updateInitiative": ("initiatives", EITHER, "initiative"),
+    "deleteInitiative": ("initiatives", EITHER, "initiative"),
+    "listInitiativeArtifacts": ("initiatives", EITHER, "initiative"),
+    "createInitiativeArtifact": ("initiatives", EITHER, "initiative"),
+    "getInitiativeKpiState": ("initiatives", EITHER, "initiative"),
+    "evaluateInitiative": ("initiatives", EITHER, "initiative"),
+    "getInitiativeTrackerProgress": ("initiatives", EITHER, "initiative"),
+    "listMissions": ("missions", EITHER, None),
+    "createMission": ("missions", EITHER, None),
+    "getMissionCapabilities": ("missions", PUBLIC, None),
+    "getMission": ("missions", EITHER, "mission"),
+    "updateMission": ("missions", EITHER, "mission"),
+    "deleteMission": ("missions", EITHER, "mission"),
+    "listMissionArtifacts": ("missions", EITHER, "mission"),
+    "createMissionArtifact": ("missions", EITHER, "mission"),
+    "getMissionCriteriaState": ("missions", EITHER, "mission"),
+    "evaluateMission": ("missions", EITHER, "mission"),
+    "linkMissionTracker": ("missions", EITHER, "mission"),
+    "listMissionNotes": ("missions", EITHER, "mission"),
+    "createMissionNote": ("missions", EITHER, "mission"),
+    "replyToMissionNote": ("missions", EITHER, "mission"),
+    "reconcileMission": ("missions", EITHER, "mission"),
+    "runMission": ("missions", EITHER, "mission"),
+    "getMissionTrackerProgress": ("missions", EITHER, "mission"),
 }
 
 

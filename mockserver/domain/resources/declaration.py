@@ -56,6 +56,8 @@ class Resource:
                 account scopes have no public channel: their events go to the record's workspace if it has one)
     cascades:   what goes with a deleted record
     writable_by_keys / writable_by_sessions: who may create, update and delete (others: 403)
+    key_level:  the lowest key level (`trigger` < `worker` < `admin`) that may create, update and delete; a
+                lower key gets `403 Requires <level>-level API key` (None: any key that may write)
     """
 
     name: str
@@ -69,6 +71,7 @@ class Resource:
     cascades: tuple[Cascade, ...] = ()
     writable_by_keys: bool = True
     writable_by_sessions: bool = True
+    key_level: Literal["trigger", "worker", "admin"] | None = None
 
     def __post_init__(self) -> None:
         if not self.table:

@@ -26,6 +26,7 @@ from mockserver.domain.store import Record
 __all__ = ("ResourceEngine",)
 
 Reply = tuple[int, dict[str, Any]]
+_KEY_RANK = {"trigger": 1, "worker": 2, "admin": 3}
 
 
 class _OutOfReach(DomainError):
@@ -120,6 +121,9 @@ class ResourceEngine(Ops):
     def _may_write(res: Resource, principal: Principal) -> None:
         if not (res.writable_by_keys if principal.is_key else res.writable_by_sessions):
             raise Forbidden()
+        level = res.key_level
+        if level is not None and principal.is_key and _KEY_RANK.get(principal.level or "", 0) < _KEY_RANK[level]:
+            raise Forbidden(f"Requires {level}-level API key")
 
     # -- actions ------------------------------------------------------------------------------------------------
 

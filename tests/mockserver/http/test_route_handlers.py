@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.missions import Missions
+from mockserver.domain.areas.missions_initiatives import Initiatives
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
@@ -215,7 +217,49 @@ def _cred_calls() -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
+def _mission_calls(mission_id: str, initiative_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The missions area's operations (issue 14), on a mission and an initiative made for the test."""
+    mission, initiative = {"path": {"id": mission_id}}, {"path": {"initiativeId": initiative_id}}
+    note = {"path": {"id": mission_id, "noteId": initiative_id}, "body": {"title": "t"}}  # no such note: 404
+    return {
+        "listInitiatives": ("ada", {}),
+        "createInitiative": ("ada", {"body": {"title": "i"}}),
+        "getInitiativeEffort": ("ada", {"query": {"workspaceId": WEB}}),
+        "getInitiative": ("ada", initiative),
+        "updateInitiative": ("ada", {**initiative, "body": {"status": "paused"}}),
+        "deleteInitiative": ("ada", initiative),
+        "listInitiativeArtifacts": ("ada", initiative),
+        "createInitiativeArtifact": ("ada", {**initiative, "body": {"type": "report", "title": "r"}}),
+        "getInitiativeKpiState": ("ada", initiative),
+        "evaluateInitiative": ("ada", initiative),
+        "getInitiativeTrackerProgress": ("ada", initiative),
+        "listMissions": ("ada", {"query": {"workspaceId": WEB}}),
+        "createMission": ("ada", {"body": {"title": "m"}}),
+        "getMissionCapabilities": ("", {}),
+        "getMission": ("ada", mission),
+        "updateMission": ("ada", {**mission, "body": {"priority": 3}}),
+        "deleteMission": ("ada", mission),
+        "listMissionArtifacts": ("ada", mission),
+        "createMissionArtifact": ("ada", {**mission, "body": {"type": "report", "title": "r"}}),
+        "getMissionCriteriaState": ("ada", mission),
+        "evaluateMission": ("ada", mission),
+        "linkMissionTracker": ("ada", {**mission, "body": {"url": "https://linear.app/a/issue/A-1"}}),
+        "listMissionNotes": ("ada", {**mission, "query": {"limit": "5"}}),
+        "createMissionNote": ("ada", {**mission, "body": {"type": "update", "title": "n"}}),
+        "replyToMissionNote": ("ada", note),
+        "reconcileMission": ("ada", {**mission, "query": {"dryRun": "true"}}),
+        "runMission": ("ada", mission),
+        "getMissionTrackerProgress": ("ada", mission),
+    }
+
+
 EXPECTED_STATUS = {
+    "createInitiative": 201,
+    "createMission": 201,
+    "createMissionNote": 201,
+    "runMission": 201,
+    "linkMissionTracker": 400,  # the test workspace has no Linear tracker
+    "replyToMissionNote": 404,
     "createSchedule": 201,
     "createTaskNote": 201,
     "exchangeDeviceToken": 400,
@@ -297,7 +341,10 @@ def test_handler_translates_its_call_into_one_service_call(api, key, user, opera
         user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
     )["schedule"]
     artifact = api.create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})["artifact"]
-    who, fields = _calls(worker["id"], schedule["id"], artifact["id"])[operation_id]
+    mission = api.area(Missions).create_mission(user("ada"), {"title": "m", "workspaceId": WEB, "isHeartbeat": False})
+    initiative = api.area(Initiatives).create_initiative(user("ada"), {"title": "i"})
+    calls = {**_calls(worker["id"], schedule["id"], artifact["id"]), **_mission_calls(mission["id"], initiative["id"])}
+    who, fields = calls[operation_id]
     principal = None if not who else key(who) if who in ACCOUNT_IDS else user(who)
     call = Call(
         operation_id=operation_id,
