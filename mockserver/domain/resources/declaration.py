@@ -9,11 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.domain.auth import Principal
 
-__all__ = ("ACTIONS", "Action", "Cascade", "Resource", "Scope", "Stamp")
+if TYPE_CHECKING:
+    from mockserver.domain.service import Buildd
+
+__all__ = (
+    "ACTIONS",
+    "HOOK_POINTS",
+    "Action",
+    "Cascade",
+    "Hook",
+    "HookCall",
+    "HookPoint",
+    "Resource",
+    "Scope",
+    "Stamp",
+)
 
 Scope = Literal["team", "workspace", "account", "worker"]
 Action = Literal["list", "get", "create", "update", "delete"]
@@ -31,6 +45,38 @@ class Stamp:
 
 
 Default = Callable[[Stamp], Any]
+
+HookPoint = Literal["before_create", "after_create", "before_update", "after_update", "before_delete", "after_delete"]
+HOOK_POINTS: tuple[HookPoint, ...] = (
+    "before_create",
+    "after_create",
+    "before_update",
+    "after_update",
+    "before_delete",
+    "after_delete",
+)
+
+
+@dataclass(slots=True)
+class HookCall:
+    """What a hook sees. Every hook runs inside the write's transaction: raising a `DomainError` refuses the
+    request and undoes everything (the record, the cascades, other hooks' writes, queued events).
+
+    record:   create: the record about to be inserted (`before_create` may change it) / as inserted;
+              update: the record as it will be (`before_*`) / as stored (`after_*`); delete: the record deleted
+    changes:  update only: the fields about to be written (`before_update` may add, change or drop some)
+    previous: update and delete: the record as it was before the request
+    """
+
+    api: Buildd  # the facade: hooks reach other behaviour through `api.area(Cls)` and share its store
+    principal: Principal
+    stamp: Stamp
+    record: dict[str, Any]
+    changes: dict[str, Any] = field(default_factory=dict)
+    previous: Mapping[str, Any] | None = None
+
+
+Hook = Callable[[HookCall], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +103,9 @@ class Resource:
                 account scopes have no public channel: their events go to the record's workspace if it has one)
     cascades:   what goes with a deleted record
     writable_by_keys / writable_by_sessions: who may create, update and delete (others: 403)
+    hooks:      hook point (`before_create` ... `after_delete`) -> function of `HookCall`: real behaviour that
+                runs inside the same transaction as the generic write (checks that refuse, fields computed from
+                other tables, writes to other records, extra events) instead of beside it
     """
 
     name: str
@@ -70,6 +119,7 @@ class Resource:
     cascades: tuple[Cascade, ...] = ()
     writable_by_keys: bool = True
     writable_by_sessions: bool = True
+    hooks: Mapping[HookPoint, Hook] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.table:
@@ -79,6 +129,9 @@ class Resource:
         unknown = set(self.events) - set(ACTIONS)
         if unknown:
             raise ValueError(f"resource {self.name!r}: events for unknown actions {sorted(unknown)}")
+        strange = set(self.hooks) - set(HOOK_POINTS)
+        if strange:
+            raise ValueError(f"resource {self.name!r}: unknown hook points {sorted(strange)}")
 
     @property
     def scope_field(self) -> str:
@@ -89,6 +142,11 @@ class Resource:
     def title(self) -> str:
         """`secret` -> `Secret`, for `Secret not found`."""
         return self.name[:1].upper() + self.name[1:]
+
+    def run_hook(self, point: HookPoint, call: HookCall) -> None:
+        hook = self.hooks.get(point)
+        if hook is not None:
+            hook(call)
 
     def default_value(self, name: str, stamp: Stamp) -> Any:
         value = self.defaults[name]

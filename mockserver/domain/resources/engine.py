@@ -9,7 +9,7 @@ filters and pagination as the spec declares them, events on commit, cascades, an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.spec import Spec
 from mockserver.domain import access
@@ -17,11 +17,14 @@ from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFound
 from mockserver.domain.events import worker_channel, workspace_channel
-from mockserver.domain.resources.declaration import Action, Resource, Stamp
+from mockserver.domain.resources.declaration import Action, HookCall, Resource, Stamp
 from mockserver.domain.resources.registry import resource
 from mockserver.domain.resources.spec import ResourceOperation, resource_operations
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
+
+if TYPE_CHECKING:
+    from mockserver.domain.service import Buildd
 
 __all__ = ("ResourceEngine",)
 
@@ -39,8 +42,9 @@ class _OutOfReach(DomainError):
 class ResourceEngine(Ops):
     """Serves every operation of `spec` that carries `x-resource`; `handle(operation_id, ...)` is the one door."""
 
-    def __init__(self, ops: Ops, spec: Spec) -> None:
-        super().__init__(ops.store, ops.clock, ops.ids, ops.outbox, ops.settings)
+    def __init__(self, api: Buildd, spec: Spec) -> None:
+        super().__init__(api.store, api.clock, api.ids, api.outbox, api.settings)
+        self.api = api  # what hooks see
         self.operations = resource_operations(spec)
 
     def handles(self, operation_id: str) -> bool:
@@ -160,7 +164,9 @@ class ResourceEngine(Ops):
             record.update({k: v for k, v in body.items() if k in rop.fields and k not in ("id", res.scope_field)})
             record.update({"createdAt": now, "updatedAt": now})
             record.update({name: fn(stamp, record) for name, fn in res.derived.items()})
+            res.run_hook("before_create", HookCall(self.api, principal, stamp, record))
             created = self.store.insert(res.table, record)
+            res.run_hook("after_create", HookCall(self.api, principal, stamp, dict(created)))
             self._announce(res, "create", created)
             return self._reply(rop, created)
 
@@ -177,7 +183,9 @@ class ResourceEngine(Ops):
             stamp = Stamp(now=now, principal=principal, scope_id=str(record[res.scope_field]), new_id=record_id)
             merged = {**record, **changes}
             changes.update({name: fn(stamp, merged) for name, fn in res.derived.items()})
+            res.run_hook("before_update", HookCall(self.api, principal, stamp, {**record, **changes}, changes, record))
             updated = self.store.update(res.table, record_id, changes)
+            res.run_hook("after_update", HookCall(self.api, principal, stamp, dict(updated), changes, record))
             self._announce(res, "update", updated)
             return self._reply(rop, updated)
 
@@ -185,6 +193,8 @@ class ResourceEngine(Ops):
         self._may_write(res, principal)
         with self.store.transaction():
             record = self._record(rop, res, principal, record_id)
+            stamp = Stamp(now=self._now(), principal=principal, scope_id=str(record[res.scope_field]), new_id=record_id)
+            res.run_hook("before_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             for cascade in res.cascades:
                 for child in list(self.store.find(cascade.table, cascade.field, record_id)):
                     if cascade.detach:
@@ -192,6 +202,7 @@ class ResourceEngine(Ops):
                     else:
                         self.store.delete(cascade.table, str(child["id"]))
             self.store.delete(res.table, record_id)
+            res.run_hook("after_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             self._announce(res, "delete", record)
             return rop.status, self._view(rop, record) if rop.envelope else {"success": True}
 
