@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.artifacts import Artifacts
+from mockserver.domain.areas.schedules import Schedules
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
@@ -97,10 +99,12 @@ EXPECTED_STATUS = {
 @pytest.mark.parametrize("operation_id", sorted(HANDLERS))
 def test_handler_translates_its_call_into_one_service_call(api, key, user, operation_id):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    schedule = api.create_schedule(
+    schedule = api.area(Schedules).create_schedule(
         user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
     )["schedule"]
-    artifact = api.create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})["artifact"]
+    artifact = api.area(Artifacts).create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})[
+        "artifact"
+    ]
     who, fields = _calls(worker["id"], schedule["id"], artifact["id"])[operation_id]
     principal = None if not who else key(who) if who in ACCOUNT_IDS else user(who)
     call = Call(

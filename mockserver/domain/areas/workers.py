@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from mockserver.domain import access, claims
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
 from mockserver.domain.events import task_channel
@@ -28,7 +28,7 @@ from mockserver.domain.records import decimal_str, public_workspace, worker_view
 from mockserver.domain.runtime import epoch_ms
 from mockserver.domain.store import Record
 
-__all__ = ("WorkerOps", "result_of")
+__all__ = ("Workers", "result_of")
 
 MILESTONES_KEPT = 50
 MCP_CALLS_KEPT = 100
@@ -51,7 +51,7 @@ _GIT_STATS = ("commitCount", "filesChanged", "linesAdded", "linesRemoved")
 _MINE_FIELDS = ("id", "taskId", "status", "error", "createdAt", "updatedAt", "startedAt", "completedAt")
 
 
-class WorkerOps(Ops):
+class Workers(Area):
     # -- claim / read -------------------------------------------------------------------------------------------
 
     def claim_tasks(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,7 +99,7 @@ class WorkerOps(Ops):
             assert task is not None, "a worker's task is deleted with it"
             previous_status = str(worker["status"])
             if previous_status in TERMINAL_WORKER_STATUSES:
-                self._check_reactivation(worker, task, status)
+                self.check_reactivation(worker, task, status)
             warning = self._completion_gate(worker, task, changes) if status == "completed" else None
             now = self._now()
             changes = self._merge(worker, changes)
@@ -128,7 +128,7 @@ class WorkerOps(Ops):
             if first_run:
                 worker_event(worker, "worker:started", self._emit)
             if status is not None:
-                self._task_follows(worker, task, status, now, reactivated=previous_status in TERMINAL_WORKER_STATUSES)
+                self.task_follows(worker, task, status, now, reactivated=previous_status in TERMINAL_WORKER_STATUSES)
             instructions = self._deliver_instructions(worker)
             out = {**worker_view(worker), "instructions": instructions}
             if warning:
@@ -202,7 +202,7 @@ class WorkerOps(Ops):
                 del merged[field]
         return merged
 
-    def _check_reactivation(self, worker: Record, task: Record, status: str | None) -> None:
+    def check_reactivation(self, worker: Record, task: Record, status: str | None) -> None:
         """A terminal worker may only come back with `running`, and only if its task is still its own."""
         error = str(worker.get("error") or "").lower()
         terminated = (
@@ -258,7 +258,7 @@ class WorkerOps(Ops):
             total = Decimal(str(account.get("totalCost") or "0")) + delta
             self.store.update("accounts", account_id, {"totalCost": decimal_str(total, 6)})
 
-    def _task_follows(self, worker: Record, task: Record, status: str, now: str, *, reactivated: bool) -> None:
+    def task_follows(self, worker: Record, task: Record, status: str, now: str, *, reactivated: bool) -> None:
         if reactivated and status == "running" and task["status"] in ("completed", "failed"):
             task = move_task(self.store, task, "assigned", now, {"result": None})
         target = task_status_for_worker(status, task)

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest
 from mockserver.domain.events import workspace_channel
 from mockserver.domain.lifecycle import worker_event
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("ArtifactOps",)
+__all__ = ("Artifacts",)
 
 CREATE_TYPES = ("content", "report", "data", "link", "summary", "file")
 ALL_TYPES = (*CREATE_TYPES, "screenshot", "recording", "diff", "walkthrough", "analysis", "recommendation", "alert")
@@ -21,7 +21,7 @@ LIST_LIMIT = 200
 _CREATE_FIELDS = ("type", "title", "content", "url", "metadata", "storageKey")
 
 
-class ArtifactOps(Ops):
+class Artifacts(Area):
     def list_worker_artifacts(self, principal: Principal, worker_id: str) -> dict[str, Any]:
         with self.store.lock:
             access.worker_for(self.store, principal, worker_id)

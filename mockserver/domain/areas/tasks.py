@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import task_channel, worker_channel, workspace_channel
@@ -27,7 +27,7 @@ from mockserver.domain.records import new_task, task_view
 from mockserver.domain.runtime import epoch_ms, micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
-__all__ = ("TaskOps",)
+__all__ = ("Tasks",)
 
 RUNNER_PREFERENCES = ("any", "user", "service", "action")
 LIST_LIMIT = 200
@@ -45,7 +45,7 @@ _PATCH_FIELDS = (
 )
 
 
-class TaskOps(Ops):
+class Tasks(Area):
     # -- list / read --------------------------------------------------------------------------------------------
 
     def list_tasks(

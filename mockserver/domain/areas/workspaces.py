@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound
 from mockserver.domain.records import new_workspace, normalise_repo, workspace_view
 from mockserver.domain.store import Record
 
-__all__ = ("WorkspaceOps",)
+__all__ = ("Workspaces",)
 
 ACCESS_MODES = ("open", "restricted")
 DATA_CLASSES = ("standard", "sensitive")
@@ -28,7 +28,7 @@ _PATCH_FIELDS = {
 }
 
 
-class WorkspaceOps(Ops):
+class Workspaces(Area):
     def list_workspaces(self, principal: Principal, team_id: str | None = None) -> dict[str, Any]:
         with self.store.lock:
             rows = access.visible_workspaces(self.store, principal, team_id)

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, fail_worker, requeue_task
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("ErrorTraceOps", "RunnerSupportOps", "WorkspaceConfigOps")
+__all__ = ("ErrorTraces", "RunnerSupport", "WorkspaceConfig")
 
 # what the mock reports as the latest commit of buildd (the real route asks GitHub): fixed, so runs repeat
 MOCK_COMMIT = hashlib.sha1(b"buildd-api-kit mock").hexdigest()
@@ -40,7 +40,7 @@ def _normalised_url(url: Any) -> str | None:
     return re.sub(r"^git@[^:]+:", "", re.sub(r"^https?://[^/]+/", "", text))
 
 
-class RunnerSupportOps(Ops):
+class RunnerSupport(Area):
     def get_version(self) -> dict[str, Any]:
         return {"latestCommit": MOCK_COMMIT, "latestTag": None, "updatedAt": self._now()}
 
@@ -158,7 +158,7 @@ _GIT_OPTIONAL = (
 _GIT_TRIGGERS = ("defaultBranch", "branchingStrategy", "commitStyle", "requiresPR")
 
 
-class WorkspaceConfigOps(Ops):
+class WorkspaceConfig(Area):
     """`/api/workspaces/{id}/config`: the workspace's git and release config as its last write left it."""
 
     def get_workspace_config(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
@@ -204,7 +204,7 @@ def _release_config(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
-class ErrorTraceOps(Ops):
+class ErrorTraces(Area):
     """What `appendErrorTraces` stored, newest first: per worker (keys: their own workers) and per task."""
 
     def worker_error_traces(

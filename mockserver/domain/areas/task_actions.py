@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from mockserver.domain.events import task_channel, workspace_channel
@@ -21,7 +21,7 @@ from mockserver.domain.lifecycle import (
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
 
-__all__ = ("ReassignRefused", "TaskActionOps")
+__all__ = ("ReassignRefused", "TaskActions")
 
 NOTE_TYPES = ("decision", "question", "warning", "suggestion", "update")
 
@@ -30,7 +30,7 @@ class ReassignRefused(Forbidden):
     """403 with `{error, reassigned: false, reason, status, isStale}`."""
 
 
-class TaskActionOps(Ops):
+class TaskActions(Area):
     def start_task(self, principal: Principal, task_id: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         """Announce a pending task to runners now (`task:assigned`); 422 when a gate holds it back."""
         body = body or {}

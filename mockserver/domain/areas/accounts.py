@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal, hash_key
 from mockserver.domain.errors import BadRequest, NotFound, PreconditionPending
 from mockserver.domain.records import account_view, new_account
 from mockserver.domain.runtime import parse_iso, to_iso
 
-__all__ = ("AccountOps", "DeviceOps")
+__all__ = ("Accounts", "Devices")
 
 ACCOUNT_TYPES = ("user", "service", "action")
 ACCOUNT_LEVELS = ("trigger", "worker", "admin")
@@ -22,7 +22,7 @@ DEVICE_CODE_TTL = 900
 DEVICE_POLL_INTERVAL = 5
 
 
-class AccountOps(Ops):
+class Accounts(Area):
     def list_accounts(self, principal: Principal) -> dict[str, Any]:
         with self.store.lock:
             rows = [a for team in principal.team_ids for a in self.store.find("accounts", "team", team)]
@@ -49,7 +49,7 @@ class AccountOps(Ops):
             account = self.store.insert(
                 "accounts", new_account(id=self.ids.uuid4(), team_id=team_id, fields=body, now=self._now())
             )
-            key = self._issue_key(str(account["id"]))
+            key = self.api.area(Accounts).issue_key(str(account["id"]))
             if workspace is not None:
                 self.store.upsert(
                     "accountWorkspaces",
@@ -77,7 +77,7 @@ class AccountOps(Ops):
         """A new key; the old one stops working at once."""
         with self.store.transaction():
             account = access.account_for(self.store, principal, account_id)
-            key = self._issue_key(str(account["id"]))
+            key = self.issue_key(str(account["id"]))
             return {"apiKey": key, "apiKeyPrefix": key[:12]}
 
     def get_me(self, principal: Principal) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class AccountOps(Ops):
                 me["budgetPacing"] = {"enabled": False, "state": "inert"}
             return self._out(me)
 
-    def _issue_key(self, account_id: str) -> str:
+    def issue_key(self, account_id: str) -> str:
         """Replace the account's credential with a fresh key; only its hash is stored."""
         for cred in self.store.find("credentials", "account", account_id):
             self.store.delete("credentials", str(cred["apiKeyHash"]))
@@ -100,7 +100,7 @@ class AccountOps(Ops):
         return key
 
 
-class DeviceOps(AccountOps):
+class Devices(Area):
     """Device login: code -> approve (session) -> token (the key, once).
 
     The store never holds a plaintext key, so approval only binds the code to an account; the key is issued
@@ -161,7 +161,9 @@ class DeviceOps(AccountOps):
                         now=self._now(),
                     ),
                 )
-                self._issue_key(str(account["id"]))  # nobody learns this key: the device gets a fresh one
+                self.api.area(Accounts).issue_key(
+                    str(account["id"])
+                )  # nobody learns this key: the device gets a fresh one
             self.store.update(
                 "deviceCodes",
                 str(entry["deviceTokenHash"]),
@@ -182,7 +184,7 @@ class DeviceOps(AccountOps):
             account = self.store.get("accounts", entry.get("accountId"))
             if account is None:
                 raise BadRequest("Unexpected state")
-            key = self._issue_key(str(account["id"]))
+            key = self.api.area(Accounts).issue_key(str(account["id"]))
             self.store.update("deviceCodes", str(entry["deviceTokenHash"]), {"status": "collected"})
             user = self.store.get("users", entry.get("userId")) or {}
             return {

@@ -8,12 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden
 from mockserver.domain.runtime import to_iso
 
-__all__ = ("ScheduleOps", "cron_fields", "next_cron_time")
+__all__ = ("Schedules", "cron_fields", "next_cron_time")
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _NAMES: tuple[dict[str, int], ...] = (
@@ -109,7 +109,7 @@ def next_cron_time(expression: str, after: datetime, tz: str = "UTC") -> datetim
     return None
 
 
-class ScheduleOps(Ops):
+class Schedules(Area):
     def list_schedules(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
         with self.store.lock:
             access.workspace_for(self.store, principal, workspace_id)
