@@ -26,6 +26,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.events import Outbox
+from mockserver.domain.fields import text
 from mockserver.domain.lifecycle import expire_claims, expire_stale_workers
 from mockserver.domain.resources import ResourceEngine
 from mockserver.domain.runtime import Clock, Ids
@@ -104,7 +105,7 @@ class Buildd(Ops):
                 user = self.store.get("users", user_id)
             else:
                 wanted = str(email or "").lower()
-                user = next((u for u in self.store.rows("users") if str(u["email"]).lower() == wanted), None)
+                user = next((u for u in self.store.rows("users") if text(u, "email").lower() == wanted), None)
             if user is None:
                 raise NotFound.of("User")
             token = self.ids.hex(24)

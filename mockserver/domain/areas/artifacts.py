@@ -10,6 +10,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest
 from mockserver.domain.events import workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import worker_event
 from mockserver.domain.runtime import parse_iso
 
@@ -51,7 +52,7 @@ class Artifacts(Area):
             if existing is not None:
                 artifact = self.store.update(
                     "artifacts",
-                    str(existing["id"]),
+                    id_of(existing),
                     {**fields, "workerId": worker_id, "taskId": worker["taskId"], "updatedAt": now},
                 )
             else:
@@ -78,7 +79,7 @@ class Artifacts(Area):
             worker = self.store.update("workers", worker_id, {"updatedAt": now})
             worker_event(worker, "worker:progress", self._emit)
             self._emit(
-                workspace_channel(str(worker["workspaceId"])),
+                workspace_channel(text(worker, "workspaceId")),
                 "worker:artifact",
                 {"workerId": worker_id, "taskId": worker["taskId"], "artifactId": artifact["id"]},
             )
@@ -105,16 +106,16 @@ class Artifacts(Area):
                 workspaces = [ws for ws in workspaces if ws["id"] == workspace_id]
             if worker_id is not None:
                 rows = self.store.find("artifacts", "worker", worker_id)
-                visible = {str(ws["id"]) for ws in workspaces}
+                visible = {id_of(ws) for ws in workspaces}
                 rows = [a for a in rows if a["workspaceId"] in visible]
             else:
-                rows = [a for ws in workspaces for a in self.store.find("artifacts", "workspace", str(ws["id"]))]
+                rows = [a for ws in workspaces for a in self.store.find("artifacts", "workspace", id_of(ws))]
             rows = [
                 a
                 for a in rows
                 if (task_id is None or a.get("taskId") == task_id) and (type is None or a["type"] == type)
             ]
-            rows.sort(key=lambda a: (parse_iso(str(a["createdAt"])), str(a["id"])), reverse=True)
+            rows.sort(key=lambda a: (parse_iso(text(a, "createdAt")), id_of(a)), reverse=True)
             return {"artifacts": self._out(rows[: min(limit or LIST_LIMIT, LIST_LIMIT)])}
 
     def get_artifact(self, principal: Principal, artifact_id: str) -> dict[str, Any]:

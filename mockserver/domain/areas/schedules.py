@@ -11,6 +11,7 @@ from mockserver.domain import access
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden
+from mockserver.domain.fields import text
 from mockserver.domain.runtime import to_iso
 
 __all__ = ("Schedules", "cron_fields", "next_cron_time")
@@ -182,11 +183,11 @@ class Schedules(Area):
 
     def _next_run(self, schedule: Mapping[str, Any]) -> str | None:
         try:
-            ZoneInfo(str(schedule["timezone"]))
+            ZoneInfo(text(schedule, "timezone"))
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise BadRequest("Invalid timezone", timezone=schedule["timezone"]) from exc
         try:
-            when = next_cron_time(str(schedule["cronExpression"]), self.clock.now(), str(schedule["timezone"]))
+            when = next_cron_time(text(schedule, "cronExpression"), self.clock.now(), text(schedule, "timezone"))
         except ValueError as exc:
             raise BadRequest("Invalid cron expression", detail=str(exc)) from exc
         return to_iso(when) if when is not None and schedule.get("enabled", True) else None

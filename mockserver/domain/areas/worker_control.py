@@ -13,6 +13,7 @@ from mockserver.domain.auth import Principal
 from mockserver.domain.claims import max_concurrent_workers
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import worker_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     HEARTBEAT_WINDOW,
     TERMINAL_WORKER_STATUSES,
@@ -51,8 +52,7 @@ class WorkerControl(Area):
             }
             self.store.upsert("heartbeats", beat)
             pending = sum(
-                len(self.store.pending_entries(str(ws["id"])))
-                for ws in access.claimable_workspaces(self.store, account)
+                len(self.store.pending_entries(id_of(ws))) for ws in access.claimable_workspaces(self.store, account)
             )
             return {"ok": True, "viewerToken": beat["viewerToken"], "pendingTaskCount": pending, "latestCommit": None}
 
@@ -72,8 +72,8 @@ class WorkerControl(Area):
                     for ws in access.claimable_workspaces(self.store, account)
                     if access.can_see_workspace(self.store, principal, ws)
                 ]
-                for beat in self.store.find("heartbeats", "account", str(account["id"])):
-                    if parse_iso(str(beat["lastHeartbeatAt"])) < horizon:
+                for beat in self.store.find("heartbeats", "account", id_of(account)):
+                    if parse_iso(text(beat, "lastHeartbeatAt")) < horizon:
                         continue
                     maximum = int(beat.get("maxConcurrentWorkers") or 0)
                     active = int(beat.get("activeWorkerCount") or 0)
@@ -224,7 +224,7 @@ class WorkerControl(Area):
                 "tasks",
                 new_task(
                     id=self.ids.uuid4(),
-                    workspace_id=str(task["workspaceId"]),
+                    workspace_id=text(task, "workspaceId"),
                     now=now,
                     fields={
                         **{

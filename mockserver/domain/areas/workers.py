@@ -12,6 +12,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
 from mockserver.domain.events import task_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     TASK_OWNED_BY_WORKER,
@@ -97,7 +98,7 @@ class Workers(Area):
             worker = access.worker_for(self.store, principal, worker_id)
             task = self.store.get("tasks", worker["taskId"])
             assert task is not None, "a worker's task is deleted with it"
-            previous_status = str(worker["status"])
+            previous_status = text(worker, "status")
             if previous_status in TERMINAL_WORKER_STATUSES:
                 self.check_reactivation(worker, task, status)
             warning = self._completion_gate(worker, task, changes) if status == "completed" else None
@@ -121,10 +122,10 @@ class Workers(Area):
                 worker = set_worker_status(self.store, worker, status, now, changes)
             else:
                 worker = self.store.update("workers", worker_id, {**changes, "updatedAt": now})
-            self._charge(str(worker["accountId"]), cost_before, worker.get("costUsd"))
+            self._charge(text(worker, "accountId"), cost_before, worker.get("costUsd"))
             progress = body.get("taskProgress")
             extra = {"taskProgress": progress} if isinstance(progress, list) and progress else None
-            worker_event(worker, worker_event_name(str(worker["status"])), self._emit, extra)
+            worker_event(worker, worker_event_name(text(worker, "status")), self._emit, extra)
             if first_run:
                 worker_event(worker, "worker:started", self._emit)
             if status is not None:
@@ -212,7 +213,7 @@ class Workers(Area):
             or task.get("claimedBy") not in (None, worker["accountId"])
             or any(
                 w["status"] in LIVE_WORKER_STATUSES
-                for w in self.store.find("workers", "task", str(task["id"]))
+                for w in self.store.find("workers", "task", id_of(task))
                 if w["id"] != worker["id"]
             )
         )
@@ -221,7 +222,7 @@ class Workers(Area):
         has_deliverables = bool(
             worker.get("prUrl")
             or worker.get("commitCount")
-            or self.store.count_in("artifacts", "worker", str(worker["id"]))
+            or self.store.count_in("artifacts", "worker", id_of(worker))
         )
         message = "Worker was terminated - task may have been reassigned" if terminated else "Worker already completed"
         raise Conflict(
@@ -234,7 +235,7 @@ class Workers(Area):
 
     def _completion_gate(self, worker: Record, task: Record, changes: Mapping[str, Any]) -> str | None:
         has_pr = bool(changes.get("prUrl") or changes.get("prNumber") or worker.get("prUrl") or worker.get("prNumber"))
-        has_artifact = self.store.count_in("artifacts", "worker", str(worker["id"])) > 0
+        has_artifact = self.store.count_in("artifacts", "worker", id_of(worker)) > 0
         requirement = task.get("outputRequirement") or "auto"
         if requirement == "pr_required" and not has_pr:
             raise BadRequest(
@@ -283,7 +284,7 @@ class Workers(Area):
         if target in ("completed", "review", "failed"):
             name = "task:failed" if target == "failed" else "task:completed"
             self._emit(
-                task_channel(str(task["id"])),
+                task_channel(id_of(task)),
                 name,
                 {
                     "taskId": task["id"],
@@ -300,7 +301,7 @@ class Workers(Area):
                 {**entry, "deliveryState": "delivered"} if entry.get("deliveryState") == "queued" else entry
                 for entry in worker.get("instructionHistory") or []
             ]
-            self.store.update("workers", str(worker["id"]), {"pendingInstructions": [], "instructionHistory": history})
+            self.store.update("workers", id_of(worker), {"pendingInstructions": [], "instructionHistory": history})
         return queued
 
 

@@ -17,6 +17,7 @@ from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFound
 from mockserver.domain.events import worker_channel, workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.resources.declaration import Action, HookCall, Resource, Stamp
 from mockserver.domain.resources.registry import resource
 from mockserver.domain.resources.spec import ResourceOperation, resource_operations
@@ -108,7 +109,7 @@ class ResourceEngine(Ops):
         try:
             if record is None:
                 raise NotFound.of(res.title)
-            self._reach(rop, res, principal, str(record[res.scope_field]))
+            self._reach(rop, res, principal, text(record, res.scope_field))
         except DomainError as exc:
             rule = rop.op.ownership
             if rule is not None and rule.resource == res.name:
@@ -140,7 +141,7 @@ class ResourceEngine(Ops):
                 for r in self.store.find(res.table, "scope", scope_id)
                 if all(str(r.get(f)) == query[f] for f in rop.filters if f in query and f != res.scope_field)
             ]
-            rows.sort(key=lambda r: (parse_iso(str(r["createdAt"])), str(r["id"])), reverse=True)
+            rows.sort(key=lambda r: (parse_iso(text(r, "createdAt")), id_of(r)), reverse=True)
             total = len(rows)
             shown = rows[offset : offset + limit] if limit is not None else rows[offset:]
             items = [{k: v for k, v in r.items() if k not in rop.write_only} for r in shown]
@@ -180,7 +181,7 @@ class ResourceEngine(Ops):
             changes = {k: v for k, v in body.items() if k in rop.fields and k not in locked}
             now = self._now()
             changes["updatedAt"] = now
-            stamp = Stamp(now=now, principal=principal, scope_id=str(record[res.scope_field]), new_id=record_id)
+            stamp = Stamp(now=now, principal=principal, scope_id=text(record, res.scope_field), new_id=record_id)
             merged = {**record, **changes}
             changes.update({name: fn(stamp, merged) for name, fn in res.derived.items()})
             res.run_hook("before_update", HookCall(self.api, principal, stamp, {**record, **changes}, changes, record))
@@ -193,14 +194,16 @@ class ResourceEngine(Ops):
         self._may_write(res, principal)
         with self.store.transaction():
             record = self._record(rop, res, principal, record_id)
-            stamp = Stamp(now=self._now(), principal=principal, scope_id=str(record[res.scope_field]), new_id=record_id)
+            stamp = Stamp(
+                now=self._now(), principal=principal, scope_id=text(record, res.scope_field), new_id=record_id
+            )
             res.run_hook("before_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             for cascade in res.cascades:
                 for child in list(self.store.find(cascade.table, cascade.field, record_id)):
                     if cascade.detach:
-                        self.store.update(cascade.table, str(child["id"]), {cascade.field: None})
+                        self.store.update(cascade.table, id_of(child), {cascade.field: None})
                     else:
-                        self.store.delete(cascade.table, str(child["id"]))
+                        self.store.delete(cascade.table, id_of(child))
             self.store.delete(res.table, record_id)
             res.run_hook("after_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             self._announce(res, "delete", record)
@@ -220,9 +223,9 @@ class ResourceEngine(Ops):
         if name is None:
             return
         if res.scope == "worker":
-            channel = worker_channel(str(record["workerId"]))
+            channel = worker_channel(text(record, "workerId"))
         elif record.get("workspaceId"):
-            channel = workspace_channel(str(record["workspaceId"]))
+            channel = workspace_channel(text(record, "workspaceId"))
         else:
             return  # team and account records outside a workspace have no public channel
         self._emit(channel, name, {res.name: {k: v for k, v in record.items() if k not in self._hidden(res)}})

@@ -266,3 +266,15 @@ def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(a
 
 def test_iso_pads_early_years_to_four_digits():
     assert to_iso(datetime(232, 10, 9, 3, 2, 26, 529000, tzinfo=UTC)) == "0232-10-09T03:02:26.529Z"
+
+
+def test_typed_field_reads_return_strings_and_name_a_broken_record() -> None:
+    from mockserver.domain.fields import id_of, text, text_or_none
+
+    record = {"id": "t1", "title": "x", "startAt": None, "priority": 3}
+    assert (id_of(record), text(record, "title"), text_or_none(record, "startAt")) == ("t1", "x", None)
+    assert text_or_none(record, "missing") is None
+    with pytest.raises(TypeError, match="'priority' holds int"):
+        text(record, "priority")  # str() would have made it "3" and hidden the broken record
+    with pytest.raises(TypeError, match="'startAt' holds NoneType"):
+        text(record, "startAt")
