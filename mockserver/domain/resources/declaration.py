@@ -62,9 +62,11 @@ class HookCall:
     """What a hook sees. Every hook runs inside the write's transaction: raising a `DomainError` refuses the
     request and undoes everything (the record, the cascades, other hooks' writes, queued events).
 
-    record:   create: the record about to be inserted (`before_create` may change it) / as inserted;
-              update: the record as it will be (`before_*`) / as stored (`after_*`); delete: the record deleted
-    changes:  update only: the fields about to be written (`before_update` may add, change or drop some)
+    record:   create: the record about to be inserted, derived fields not yet computed (`before_create` may
+              change it) / as inserted; update: a preview of the record with `changes` applied (`before_update`)
+              / as stored (`after_update`); delete: the record deleted
+    changes:  update only: the fields about to be written (`before_update` may add, change or drop some; the
+              derived fields are computed after it, from the result)
     previous: update and delete: the record as it was before the request
     """
 
@@ -94,6 +96,9 @@ class Resource:
 
     scope:      what a record belongs to; its id is the `<scope>Id` field of the record and the `<scope>Id`
                 path (or query) parameter of `list`/`create`
+    scope_param: the path (or query) parameter naming the scope, when the spec does not call it `<scope>Id`
+                (e.g. `id` in `/api/workspaces/{id}/schedules`); on get/update/delete, a scope named in the path is
+                reached first and the record must belong to it (else `404 <Name> not found`)
     table:      the store table (default: `<name>s`)
     id_param:   the path parameter holding a record's id on get/update/delete (default: `<name>Id`)
     defaults:   field -> value, or a function of `Stamp`, for fields the create body leaves out
@@ -110,6 +115,7 @@ class Resource:
 
     name: str
     scope: Scope
+    scope_param: str = ""
     table: str = ""
     id_param: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -126,6 +132,8 @@ class Resource:
             object.__setattr__(self, "table", f"{self.name}s")
         if not self.id_param:
             object.__setattr__(self, "id_param", f"{self.name}Id")
+        if not self.scope_param:
+            object.__setattr__(self, "scope_param", self.scope_field)
         unknown = set(self.events) - set(ACTIONS)
         if unknown:
             raise ValueError(f"resource {self.name!r}: events for unknown actions {sorted(unknown)}")

@@ -65,18 +65,18 @@ class ResourceEngine(Ops):
             raise BadRequest(f"{res.id_param} is required")
         if rop.action == "get":
             with self.store.lock:
-                return self._reply(rop, self._record(rop, res, principal, record_id))
+                return self._reply(rop, self._record(rop, res, principal, record_id, path))
         if rop.action == "update":
-            return self._update(rop, res, principal, record_id, body or {})
-        return self._delete(rop, res, principal, record_id)
+            return self._update(rop, res, principal, record_id, path, body or {})
+        return self._delete(rop, res, principal, record_id, path)
 
     # -- reach --------------------------------------------------------------------------------------------------
 
     @staticmethod
     def _scope_id(res: Resource, path: Mapping[str, str], query: Mapping[str, str]) -> str:
-        scope_id = path.get(res.scope_field) or query.get(res.scope_field)
+        scope_id = path.get(res.scope_param) or query.get(res.scope_param)
         if not scope_id:
-            raise BadRequest(f"{res.scope_field} is required")
+            raise BadRequest(f"{res.scope_param} is required")
         return scope_id
 
     def _reach(self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str) -> Record:
@@ -103,11 +103,18 @@ class ResourceEngine(Ops):
                 raise _OutOfReach(rule.status, rule.error) from exc
             raise
 
-    def _record(self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str) -> Record:
-        """The record, if it exists and its scope is within reach; else the operation's ownership answer."""
+    def _record(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, path: Mapping[str, str]
+    ) -> Record:
+        """The record, if it exists and its scope is within reach; else the operation's ownership answer. A scope
+        the path names (`/api/workspaces/{id}/schedules/{scheduleId}`) is reached first, and the record must
+        belong to it."""
+        named_scope = path.get(res.scope_param)
+        if named_scope is not None:
+            self._reach(rop, res, principal, named_scope)
         record = self.store.get(res.table, record_id)
         try:
-            if record is None:
+            if record is None or (named_scope is not None and record.get(res.scope_field) != named_scope):
                 raise NotFound.of(res.title)
             self._reach(rop, res, principal, text(record, res.scope_field))
         except DomainError as exc:
@@ -164,36 +171,44 @@ class ResourceEngine(Ops):
             record.update({name: res.default_value(name, stamp) for name in res.defaults})
             record.update({k: v for k, v in body.items() if k in rop.fields and k not in ("id", res.scope_field)})
             record.update({"createdAt": now, "updatedAt": now})
-            record.update({name: fn(stamp, record) for name, fn in res.derived.items()})
             res.run_hook("before_create", HookCall(self.api, principal, stamp, record))
+            record.update({name: fn(stamp, record) for name, fn in res.derived.items()})
             created = self.store.insert(res.table, record)
             res.run_hook("after_create", HookCall(self.api, principal, stamp, dict(created)))
             self._announce(res, "create", created)
             return self._reply(rop, created)
 
     def _update(
-        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, body: Mapping[str, Any]
+        self,
+        rop: ResourceOperation,
+        res: Resource,
+        principal: Principal,
+        record_id: str,
+        path: Mapping[str, str],
+        body: Mapping[str, Any],
     ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
-            record = self._record(rop, res, principal, record_id)
+            record = self._record(rop, res, principal, record_id, path)
             locked = res.immutable | {"id", res.scope_field, "createdAt", "updatedAt"}
             changes = {k: v for k, v in body.items() if k in rop.fields and k not in locked}
             now = self._now()
             changes["updatedAt"] = now
             stamp = Stamp(now=now, principal=principal, scope_id=text(record, res.scope_field), new_id=record_id)
+            res.run_hook("before_update", HookCall(self.api, principal, stamp, {**record, **changes}, changes, record))
             merged = {**record, **changes}
             changes.update({name: fn(stamp, merged) for name, fn in res.derived.items()})
-            res.run_hook("before_update", HookCall(self.api, principal, stamp, {**record, **changes}, changes, record))
             updated = self.store.update(res.table, record_id, changes)
             res.run_hook("after_update", HookCall(self.api, principal, stamp, dict(updated), changes, record))
             self._announce(res, "update", updated)
             return self._reply(rop, updated)
 
-    def _delete(self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str) -> Reply:
+    def _delete(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, path: Mapping[str, str]
+    ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
-            record = self._record(rop, res, principal, record_id)
+            record = self._record(rop, res, principal, record_id, path)
             stamp = Stamp(
                 now=self._now(), principal=principal, scope_id=text(record, res.scope_field), new_id=record_id
             )
