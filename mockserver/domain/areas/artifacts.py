@@ -1,4 +1,8 @@
-"""Artifacts: outputs a worker attaches (reports, links, files), readable across its workspace's team."""
+"""Artifacts: outputs a worker attaches (reports, links, files), readable across its workspace's team.
+
+Reading and editing one artifact (`getArtifact`, `updateArtifact`) is the resource layer's, with one hook for
+the share link; attaching (an upsert by key with worker events) and the filtered lists stay hand-written here.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,27 @@ from mockserver.domain.errors import BadRequest
 from mockserver.domain.events import workspace_channel
 from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import worker_event
+from mockserver.domain.resources import HookCall, Resource, declare
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("Artifacts",)
+__all__ = ("ARTIFACT", "Artifacts")
 
 CREATE_TYPES = ("content", "report", "data", "link", "summary", "file")
 ALL_TYPES = (*CREATE_TYPES, "screenshot", "recording", "diff", "walkthrough", "analysis", "recommendation", "alert")
 LIST_LIMIT = 200
 _CREATE_FIELDS = ("type", "title", "content", "url", "metadata", "storageKey")
+
+
+def _share_link(call: HookCall) -> None:
+    """Going public mints the share URL once (it survives later edits); going private drops it."""
+    visibility = call.changes.get("visibility")
+    if visibility == "private":
+        call.changes["shareUrl"] = None
+    elif visibility == "public" and not (call.previous or {}).get("shareUrl"):
+        call.changes["shareUrl"] = f"{call.api.settings.base_url}/share/{call.api.ids.hex(16)}"
+
+
+ARTIFACT = declare(Resource("artifact", scope="workspace", hooks={"before_update": _share_link}))
 
 
 class Artifacts(Area):
@@ -117,25 +134,3 @@ class Artifacts(Area):
             ]
             rows.sort(key=lambda a: (parse_iso(text(a, "createdAt")), id_of(a)), reverse=True)
             return {"artifacts": self._out(rows[: min(limit or LIST_LIMIT, LIST_LIMIT)])}
-
-    def get_artifact(self, principal: Principal, artifact_id: str) -> dict[str, Any]:
-        with self.store.lock:
-            return {"artifact": self._out(access.artifact_for(self.store, principal, artifact_id))}
-
-    def update_artifact(self, principal: Principal, artifact_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        visibility = self._choice(body, "visibility", ("private", "public"))
-        if "title" in body:
-            self._str(body, "title", required=True, message="title must not be empty")
-        if body.get("metadata") is not None and not isinstance(body["metadata"], Mapping):
-            raise BadRequest("metadata must be an object")
-        with self.store.transaction():
-            artifact = access.artifact_for(self.store, principal, artifact_id)
-            changes: dict[str, Any] = {f: body[f] for f in ("title", "content", "metadata") if f in body}
-            if visibility is not None:
-                changes["visibility"] = visibility
-                if visibility == "private":
-                    changes["shareUrl"] = None
-                elif not artifact.get("shareUrl"):
-                    changes["shareUrl"] = f"{self.settings.base_url}/share/{self.ids.hex(16)}"
-            changes["updatedAt"] = self._now()
-            return {"artifact": self._out(self.store.update("artifacts", artifact_id, changes))}

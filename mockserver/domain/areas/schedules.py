@@ -1,4 +1,8 @@
-"""Schedules: cron-driven task templates of a workspace (read: team; write: session or admin key)."""
+"""Schedules: cron-driven task templates of a workspace (read: team; write: session or admin key).
+
+Their CRUD is a declared resource (`SCHEDULE`, served by the resource layer from the spec's `x-resource`
+operations); what is hand-written here is the cron arithmetic behind `nextRunAt`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mockserver.domain import access
-from mockserver.domain.area import Area
-from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden
 from mockserver.domain.fields import text
-from mockserver.domain.runtime import to_iso
+from mockserver.domain.resources import HookCall, Resource, Stamp, declare
+from mockserver.domain.runtime import parse_iso, to_iso
 
-__all__ = ("Schedules", "cron_fields", "next_cron_time")
+__all__ = ("SCHEDULE", "cron_fields", "next_cron_time")
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _NAMES: tuple[dict[str, int], ...] = (
@@ -28,16 +30,6 @@ _NAMES: tuple[dict[str, int], ...] = (
     {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
 )
 _FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_SETTABLE = (
-    "name",
-    "cronExpression",
-    "timezone",
-    "taskTemplate",
-    "enabled",
-    "oneShot",
-    "maxConcurrentFromSchedule",
-    "pauseAfterFailures",
-)
 
 
 def _parse_field(text: str, index: int) -> frozenset[int]:
@@ -110,84 +102,45 @@ def next_cron_time(expression: str, after: datetime, tz: str = "UTC") -> datetim
     return None
 
 
-class Schedules(Area):
-    def list_schedules(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
-        with self.store.lock:
-            access.workspace_for(self.store, principal, workspace_id)
-            return {"schedules": self._out(self.store.find("schedules", "workspace", workspace_id))}
+def _writers_only(call: HookCall) -> None:
+    if call.principal.is_key and not call.principal.is_admin_key:
+        raise Forbidden("Schedules can only be changed from a session or with an admin-level API key")
 
-    def create_schedule(self, principal: Principal, workspace_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        for field in ("name", "cronExpression"):
-            self._str(body, field, required=True)
-        template = body.get("taskTemplate")
-        if not isinstance(template, Mapping) or not str(template.get("title") or "").strip():
-            raise BadRequest("taskTemplate.title is required")
-        with self.store.transaction():
-            access.workspace_for(self.store, principal, workspace_id)
-            self._require_writer(principal)
-            now = self._now()
-            schedule = {
-                "id": self.ids.uuid4(),
-                "workspaceId": workspace_id,
-                "name": body["name"],
-                "cronExpression": body["cronExpression"],
-                "timezone": body.get("timezone") or "UTC",
-                "taskTemplate": dict(template),
-                "enabled": bool(body.get("enabled", True)),
-                "oneShot": bool(body.get("oneShot", False)),
-                "nextRunAt": None,
-                "lastRunAt": None,
-                "lastTaskId": None,
-                "totalRuns": 0,
-                "consecutiveFailures": 0,
-                "lastError": None,
-                "maxConcurrentFromSchedule": self._int(body, "maxConcurrentFromSchedule", minimum=1) or 1,
-                "pauseAfterFailures": self._int(body, "pauseAfterFailures", minimum=1) or 5,
-                "createdAt": now,
-                "updatedAt": now,
-            }
-            schedule["nextRunAt"] = self._next_run(schedule)
-            return {"schedule": self._out(self.store.insert("schedules", schedule))}
 
-    def get_schedule(self, principal: Principal, workspace_id: str, schedule_id: str) -> dict[str, Any]:
-        with self.store.lock:
-            return {"schedule": self._out(access.schedule_for(self.store, principal, workspace_id, schedule_id))}
+def _next_run(stamp: Stamp, schedule: Mapping[str, Any]) -> str | None:
+    """When the schedule fires next (None while disabled); a bad timezone or cron expression is a 400."""
+    try:
+        ZoneInfo(text(schedule, "timezone"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest("Invalid timezone", timezone=schedule["timezone"]) from exc
+    try:
+        when = next_cron_time(text(schedule, "cronExpression"), parse_iso(stamp.now), text(schedule, "timezone"))
+    except ValueError as exc:
+        raise BadRequest("Invalid cron expression", detail=str(exc)) from exc
+    return to_iso(when) if when is not None and schedule.get("enabled", True) else None
 
-    def update_schedule(
-        self, principal: Principal, workspace_id: str, schedule_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        template = body.get("taskTemplate")
-        if template is not None and (not isinstance(template, Mapping) or not str(template.get("title") or "")):
-            raise BadRequest("taskTemplate.title is required")
-        with self.store.transaction():
-            schedule = access.schedule_for(self.store, principal, workspace_id, schedule_id)
-            self._require_writer(principal)
-            changes = {field: body[field] for field in _SETTABLE if field in body}
-            for field in ("maxConcurrentFromSchedule", "pauseAfterFailures"):
-                self._int(body, field, minimum=1)
-            merged = {**schedule, **changes, "updatedAt": self._now()}
-            merged["nextRunAt"] = self._next_run(merged)
-            return {"schedule": self._out(self.store.update("schedules", schedule_id, merged))}
 
-    def delete_schedule(self, principal: Principal, workspace_id: str, schedule_id: str) -> dict[str, Any]:
-        with self.store.transaction():
-            access.schedule_for(self.store, principal, workspace_id, schedule_id)
-            self._require_writer(principal)
-            self.store.delete("schedules", schedule_id)
-            return {"success": True}
-
-    @staticmethod
-    def _require_writer(principal: Principal) -> None:
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Schedules can only be changed from a session or with an admin-level API key")
-
-    def _next_run(self, schedule: Mapping[str, Any]) -> str | None:
-        try:
-            ZoneInfo(text(schedule, "timezone"))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise BadRequest("Invalid timezone", timezone=schedule["timezone"]) from exc
-        try:
-            when = next_cron_time(text(schedule, "cronExpression"), self.clock.now(), text(schedule, "timezone"))
-        except ValueError as exc:
-            raise BadRequest("Invalid cron expression", detail=str(exc)) from exc
-        return to_iso(when) if when is not None and schedule.get("enabled", True) else None
+# The CRUD of /api/workspaces/{id}/schedules[/{scheduleId}] (x-resource `schedule`): only sessions and admin keys
+# write, and `nextRunAt` follows every create and update. Running a due schedule is the sweep's, not this.
+SCHEDULE = declare(
+    Resource(
+        "schedule",
+        scope="workspace",
+        scope_param="id",
+        defaults={
+            "timezone": "UTC",
+            "enabled": True,
+            "oneShot": False,
+            "nextRunAt": None,
+            "lastRunAt": None,
+            "lastTaskId": None,
+            "totalRuns": 0,
+            "consecutiveFailures": 0,
+            "lastError": None,
+            "maxConcurrentFromSchedule": 1,
+            "pauseAfterFailures": 5,
+        },
+        derived={"nextRunAt": _next_run},
+        hooks={"before_create": _writers_only, "before_update": _writers_only, "before_delete": _writers_only},
+    )
+)

@@ -19,13 +19,3 @@ def list_artifacts(call: Call) -> Reply:
         type=call.query.get("type"),
         limit=integer(call.query, "limit"),
     )
-
-
-@handles("getArtifact")
-def get_artifact(call: Call) -> Reply:
-    return call.api.area(Artifacts).get_artifact(call.principal, call.path["artifactId"])
-
-
-@handles("updateArtifact")
-def update_artifact(call: Call) -> Reply:
-    return call.api.area(Artifacts).update_artifact(call.principal, call.path["artifactId"], call.body or {})

@@ -14,7 +14,6 @@ import pytest
 
 from mockserver.domain.areas.accounts import Accounts
 from mockserver.domain.areas.artifacts import Artifacts
-from mockserver.domain.areas.schedules import Schedules
 from mockserver.domain.areas.task_actions import TaskActions
 from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.areas.worker_control import WorkerControl
@@ -246,8 +245,12 @@ def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(a
     )
     api.area(Workers).update_worker(key("svc"), worker["id"], {"status": "completed", "summary": "done"})
     api.area(TaskActions).create_task_note(key("svc"), TASK_IDS["high"], {"type": "question", "title": "?"})
-    api.area(Schedules).create_schedule(
-        user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
+    api.serve_resource(
+        "createSchedule",
+        user("ada"),
+        {"id": WEB},
+        {},
+        {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}},
     )
     api.area(WorkerControl).send_heartbeat(key("svc"), {"localUiUrl": "http://x", "environment": {"os": "linux"}})
     api.area(Accounts).create_account(user("ada"), {"name": "ci", "type": "service", "workspaceId": WEB})

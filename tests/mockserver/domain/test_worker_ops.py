@@ -10,7 +10,7 @@ from mockserver.domain.areas.artifacts import Artifacts
 from mockserver.domain.areas.task_actions import TaskActions
 from mockserver.domain.areas.worker_control import WorkerControl
 from mockserver.domain.areas.workers import Workers
-from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFound
 
 from .conftest import TASK_IDS, claim, events, ms, uid
 
@@ -142,11 +142,17 @@ def test_artifact_reads_and_edits_stay_within_the_team(api, key, user, worker):
     artifact = api.area(Artifacts).create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})[
         "artifact"
     ]
-    assert api.area(Artifacts).get_artifact(key("admin"), artifact["id"])["artifact"]["id"] == artifact["id"]
-    with pytest.raises(NotFound, match="Artifact not found"):
-        api.area(Artifacts).get_artifact(key("globex-svc"), artifact["id"])
-    shared = api.area(Artifacts).update_artifact(key("admin"), artifact["id"], {"visibility": "public"})["artifact"]
-    assert shared["shareUrl"]
+    path = {"artifactId": artifact["id"]}
+    assert api.serve_resource("getArtifact", key("admin"), path, {}, None)[1]["artifact"]["id"] == artifact["id"]
+    with pytest.raises(DomainError, match="Artifact not found") as refused:
+        api.serve_resource("getArtifact", key("globex-svc"), path, {}, None)
+    assert refused.value.status == 404
+    shared = api.serve_resource("updateArtifact", key("admin"), path, {}, {"visibility": "public"})[1]["artifact"]
+    assert shared["shareUrl"].startswith(f"{api.settings.base_url}/share/")
+    again = api.serve_resource("updateArtifact", key("admin"), path, {}, {"title": "r2"})[1]["artifact"]
+    assert again["shareUrl"] == shared["shareUrl"]  # minted once
+    hidden = api.serve_resource("updateArtifact", key("admin"), path, {}, {"visibility": "private"})[1]["artifact"]
+    assert hidden["shareUrl"] is None and hidden["title"] == "r2"
     listed = api.area(Artifacts).list_artifacts(user("ada"), task_id=TASK_IDS["high"])["artifacts"]
     assert [a["id"] for a in listed] == [artifact["id"]]
     assert api.area(Artifacts).list_artifacts(user("eve"))["artifacts"] == []

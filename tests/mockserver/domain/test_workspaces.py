@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.domain.areas.schedules import Schedules
 from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.areas.workspaces import Workspaces
-from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFound
 
 from .conftest import ACCOUNT_IDS, EMPTY, GLOBEX_APP, T1, T2, TASK_IDS, VAULT, WEB, at, claim, uid
 
@@ -146,20 +145,41 @@ def test_by_repo_without_repo_is_400(api, key):
 TEMPLATE = {"title": "Update dependencies"}
 
 
+def schedules(api, op, principal, workspace_id, schedule_id=None, body=None):
+    """One schedule operation through the resource layer (the CRUD is the declared resource `schedule`)."""
+    path = {"id": workspace_id, **({"scheduleId": schedule_id} if schedule_id else {})}
+    return api.serve_resource(op, principal, path, {}, body)[1]
+
+
 def test_create_schedule_computes_the_next_run(api, user):
-    schedule = api.area(Schedules).create_schedule(
-        user("ada"), WEB, {"name": "nightly", "cronExpression": "0 3 * * *", "taskTemplate": TEMPLATE}
+    schedule = schedules(
+        api,
+        "createSchedule",
+        user("ada"),
+        WEB,
+        body={"name": "nightly", "cronExpression": "0 3 * * *", "taskTemplate": TEMPLATE},
     )["schedule"]
     assert schedule["nextRunAt"] == at(17 * 60) and schedule["timezone"] == "UTC"
     assert schedule["enabled"] is True and schedule["maxConcurrentFromSchedule"] == 1
-    assert api.area(Schedules).list_schedules(user("bob"), WEB)["schedules"] == [schedule]
+    assert schedules(api, "listSchedules", user("bob"), WEB)["schedules"] == [schedule]
+
+
+def test_schedule_list_is_newest_first_as_the_real_route_orders_it(api, user):
+    body = {"cronExpression": "0 3 * * *", "taskTemplate": TEMPLATE}
+    first = schedules(api, "createSchedule", user("ada"), WEB, body={"name": "first", **body})["schedule"]
+    api.clock.advance(60)
+    second = schedules(api, "createSchedule", user("ada"), WEB, body={"name": "second", **body})["schedule"]
+    listed = schedules(api, "listSchedules", user("ada"), WEB)["schedules"]
+    assert [s["id"] for s in listed] == [second["id"], first["id"]]
 
 
 def test_schedule_next_run_honours_its_timezone_and_weekdays(api, user):
-    schedule = api.area(Schedules).create_schedule(
+    schedule = schedules(
+        api,
+        "createSchedule",
         user("ada"),
         WEB,
-        {
+        body={
             "name": "weekly",
             "cronExpression": "30 9 * * mon",
             "timezone": "Europe/Berlin",
@@ -172,48 +192,65 @@ def test_schedule_next_run_honours_its_timezone_and_weekdays(api, user):
 def test_schedule_writes_need_a_session_or_an_admin_key(api, key):
     body = {"name": "n", "cronExpression": "*/5 * * * *", "taskTemplate": TEMPLATE}
     with pytest.raises(Forbidden):
-        api.area(Schedules).create_schedule(key("svc"), WEB, body)
-    created = api.area(Schedules).create_schedule(key("admin"), WEB, body)["schedule"]
+        schedules(api, "createSchedule", key("svc"), WEB, body=body)
+    created = schedules(api, "createSchedule", key("admin"), WEB, body=body)["schedule"]
     with pytest.raises(Forbidden):
-        api.area(Schedules).delete_schedule(key("svc"), WEB, created["id"])
-    assert api.area(Schedules).list_schedules(key("svc"), WEB)["schedules"][0]["id"] == created["id"]
+        schedules(api, "updateSchedule", key("svc"), WEB, created["id"], body={"enabled": False})
+    with pytest.raises(Forbidden):
+        schedules(api, "deleteSchedule", key("svc"), WEB, created["id"])
+    assert schedules(api, "listSchedules", key("svc"), WEB)["schedules"][0] == created  # refused: nothing changed
 
 
 @pytest.mark.parametrize("cron", ["61 * * * *", "* * * * * *", "a b c d e", "5-1 * * * *"])
 def test_schedule_with_an_invalid_cron_expression_is_400(raw_api, user, cron):
     with pytest.raises(BadRequest):
-        raw_api.area(Schedules).create_schedule(
-            user("ada"), WEB, {"name": "n", "cronExpression": cron, "taskTemplate": TEMPLATE}
+        schedules(
+            raw_api,
+            "createSchedule",
+            user("ada"),
+            WEB,
+            body={"name": "n", "cronExpression": cron, "taskTemplate": TEMPLATE},
         )
 
 
 def test_schedule_with_an_unknown_timezone_is_400(api, user):
     with pytest.raises(BadRequest, match="Invalid timezone"):
-        api.area(Schedules).create_schedule(
+        schedules(
+            api,
+            "createSchedule",
             user("ada"),
             WEB,
-            {"name": "n", "cronExpression": "0 * * * *", "timezone": "Mars/Base", "taskTemplate": TEMPLATE},
+            body={"name": "n", "cronExpression": "0 * * * *", "timezone": "Mars/Base", "taskTemplate": TEMPLATE},
         )
 
 
 def test_schedule_update_and_delete(api, user):
-    created = api.area(Schedules).create_schedule(
-        user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE}
+    created = schedules(
+        api,
+        "createSchedule",
+        user("ada"),
+        WEB,
+        body={"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE},
     )["schedule"]
-    updated = api.area(Schedules).update_schedule(user("ada"), WEB, created["id"], {"enabled": False})["schedule"]
+    updated = schedules(api, "updateSchedule", user("ada"), WEB, created["id"], body={"enabled": False})["schedule"]
     assert updated["enabled"] is False and updated["nextRunAt"] is None
-    assert api.area(Schedules).delete_schedule(user("ada"), WEB, created["id"]) == {"success": True}
+    assert schedules(api, "deleteSchedule", user("ada"), WEB, created["id"]) == {"success": True}
     with pytest.raises(NotFound, match="Schedule not found"):
-        api.area(Schedules).get_schedule(user("ada"), WEB, created["id"])
+        schedules(api, "getSchedule", user("ada"), WEB, created["id"])
 
 
 def test_schedule_of_another_workspace_is_not_found_under_this_one(api, user):
-    created = api.area(Schedules).create_schedule(
-        user("ada"), WEB, {"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE}
+    created = schedules(
+        api,
+        "createSchedule",
+        user("ada"),
+        WEB,
+        body={"name": "n", "cronExpression": "0 * * * *", "taskTemplate": TEMPLATE},
     )["schedule"]
-    with pytest.raises(NotFound):
-        api.area(Schedules).get_schedule(user("ada"), EMPTY, created["id"])
-    with pytest.raises(NotFound):
-        api.area(Schedules).get_schedule(user("eve"), WEB, created["id"])
-    with pytest.raises(NotFound):
-        api.area(Schedules).get_schedule(user("ada"), WEB, uid(404))
+    with pytest.raises(NotFound, match="Schedule not found"):
+        schedules(api, "getSchedule", user("ada"), EMPTY, created["id"])
+    with pytest.raises(DomainError, match="Workspace not found") as outside:
+        schedules(api, "getSchedule", user("eve"), WEB, created["id"])
+    assert outside.value.status == 404
+    with pytest.raises(NotFound, match="Schedule not found"):
+        schedules(api, "getSchedule", user("ada"), WEB, uid(404))

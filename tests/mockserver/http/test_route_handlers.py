@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from mockserver.domain.areas.artifacts import Artifacts
-from mockserver.domain.areas.schedules import Schedules
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
@@ -71,7 +70,7 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "recoverWorker": ("svc", {"path": {"id": worker_id}, "body": {"mode": "diagnose"}}),
         "respondToWorker": ("svc", {"path": {"id": worker_id}, "body": {"message": "m"}}),
         "listArtifacts": ("svc", {"query": {"workspaceId": WEB, "limit": "10"}}),
-        "getArtifact": ("svc", {"path": {"artifactId": artifact_id}}),
+        "getArtifact": ("svc", {"path": {"artifactId": artifact_id}}),  # the resource layer's generic handler
         "updateArtifact": ("svc", {"path": {"artifactId": artifact_id}, "body": {"title": "r2"}}),
         "createDeviceCode": ("", {"body": None}),
         "exchangeDeviceToken": ("", {"body": {"device_token": "0" * 64}}),
@@ -99,9 +98,13 @@ EXPECTED_STATUS = {
 @pytest.mark.parametrize("operation_id", sorted(HANDLERS))
 def test_handler_translates_its_call_into_one_service_call(api, key, user, operation_id):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    schedule = api.area(Schedules).create_schedule(
-        user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
-    )["schedule"]
+    schedule = api.serve_resource(
+        "createSchedule",
+        user("ada"),
+        {"id": WEB},
+        {},
+        {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}},
+    )[1]["schedule"]
     artifact = api.area(Artifacts).create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})[
         "artifact"
     ]
