@@ -125,9 +125,7 @@ def sort_paths(text: str) -> str:
     start = next((i for i, line in enumerate(lines) if line.rstrip() == "paths:"), None)
     if start is None:
         raise SortError("`paths:` is not a block mapping at the top level (flow style or an anchor)")
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "\n", "\r", "#")), len(lines)
-    )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "\n", "\r", "#")), len(lines))
     while end > start + 1 and lines[end - 1].startswith("#"):  # a comment above the next section stays with it
         end -= 1
     head, blocks, anchors = _chunks(lines[start + 1 : end])
