@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from contracts.resources import ResourceOperation, resource_operations
 from contracts.spec import Spec
 from mockserver.domain import access
 from mockserver.domain._base import Ops
@@ -20,7 +21,6 @@ from mockserver.domain.events import worker_channel, workspace_channel
 from mockserver.domain.fields import id_of, text
 from mockserver.domain.resources.declaration import Action, HookCall, Resource, Stamp
 from mockserver.domain.resources.registry import resource
-from mockserver.domain.resources.spec import ResourceOperation, resource_operations
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
 
