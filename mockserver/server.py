@@ -53,6 +53,9 @@ def _server(app: Any) -> uvicorn.Server:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=2,
+        # uvicorn's 5 s default races clients that reuse a pooled connection the server is closing (ReadError
+        # under load); the mock is long-lived and local, so idle connections may stay open longer
+        timeout_keep_alive=75,
     )
     return uvicorn.Server(config)
 
