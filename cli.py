@@ -101,6 +101,33 @@ def spec_lint(ctx: click.Context, path: str | None, fmt: str, rules: tuple[str, 
         ctx.exit(1)
 
 
+@spec.command("sort")
+@click.argument("path", required=False)
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if the paths are out of order.")
+@click.pass_context
+@friendly_errors
+def spec_sort(ctx: click.Context, path: str | None, check: bool) -> None:
+    """Put the paths of PATH (default openapi.yaml) in order: grouped by tag as the top-level `tags` list orders
+    them, the /__mock control API last (lint rule paths-order). Blocks move as text: comments, flow style and
+    quoting stay as written; the result must parse to the same data or nothing is written."""
+    from pathlib import Path
+
+    from contracts.spec import spec_path_from_env
+    from contracts.spec_order import sort_paths
+
+    target = Path(path) if path else spec_path_from_env()
+    text = target.read_text(encoding="utf-8")
+    ordered = sort_paths(text)
+    if ordered == text:
+        click.echo(f"{target}: paths already in order")
+        return
+    if check:
+        click.echo(f"{target}: paths out of order (run `buildd-api spec sort`)")
+        ctx.exit(1)
+    target.write_text(ordered, encoding="utf-8")
+    click.echo(f"{target}: paths sorted")
+
+
 # ---------------------------------------------------------------------------------------------- serve
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")

@@ -38,8 +38,6 @@ from _common import (
 )
 from http_throughput import LUA, claim_keys, mock_fixture
 
-ROOT = BENCH.parent
-
 
 def _short(path: str) -> str:
     for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from _common import free_port
+
 CHANNEL = "workspace-bench"
 HARD_LIMIT = 120.0  # seconds: every scenario is cancelled past this
 
@@ -67,12 +69,6 @@ def _proc_kb(pid: int, field_name: str) -> int:
 
 
 # ---------------------------------------------------------------- client side
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

@@ -4,7 +4,12 @@
     def run_auth(ctx: SuiteContext) -> None: ...
 
     @rule("auth.no-credentials", suite="auth", failure=AuthNotEnforced, title="No credentials → 401")
-    def no_credentials(ctx, op, request): ...
+    def no_credentials(ctx: SuiteContext, subject: Subject) -> None:
+        op, plan = subject.operation()
+        ...
+
+Every check has that one signature, `(ctx, subject)`: the suite decides what a `Subject` carries (an operation
+and its request plan, the lifecycle flow, or only the label of a probe) and runs each rule once per subject.
 
 Rule ids are stable: they appear in reports, JUnit test names and docs/contracts.md. An id may be a
 template (`ownership.{resource}-{status}`) when the spec's `x-ownership` rules spell out the concrete ids.
@@ -17,12 +22,29 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from contracts.checks.lifecycle import Flow
     from contracts.context import SuiteContext
     from contracts.failures import ContractFailure
+    from contracts.plan import RequestPlan
+    from contracts.spec import Operation
 
-__all__ = ("RULES", "SUITES", "EngineRule", "Registry", "Rule", "Suite", "declare", "rule", "suite", "suite_names")
+__all__ = (
+    "RULES",
+    "SUITES",
+    "Check",
+    "EngineRule",
+    "Registry",
+    "Rule",
+    "Subject",
+    "Suite",
+    "declare",
+    "rule",
+    "suite",
+    "suite_names",
+)
 
 T = TypeVar("T")
+C = TypeVar("C", bound=Callable[..., None])
 
 
 class Registry(Generic[T]):
@@ -88,6 +110,30 @@ class Suite:
 
 
 @dataclass(frozen=True, slots=True)
+class Subject:
+    """What one run of a rule's check is about; each suite fills the part its rules read."""
+
+    label: str  # the operation or probe, as reports name it (`GET /api/tasks/{id}`)
+    op: Operation | None = None  # auth, status: one run per operation ...
+    plan: RequestPlan | None = None  # ... with the request planned for it
+    flow: Flow | None = None  # lifecycle: the one task/worker flow its rules walk in order
+    state: Any = None  # another suite's own walk (memory: the memory it saved), read by that suite's rules
+
+    def operation(self) -> tuple[Operation, RequestPlan]:
+        if self.op is None or self.plan is None:
+            raise TypeError(f"{self.label}: this rule checks an operation, but its suite gave none")
+        return self.op, self.plan
+
+    def lifecycle(self) -> Flow:
+        if self.flow is None:
+            raise TypeError(f"{self.label}: this rule walks the lifecycle flow, but its suite gave none")
+        return self.flow
+
+
+Check = Callable[["SuiteContext", Subject], None]
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One contract rule: a stable id, its suite, the failure it raises and the sentence that says how to fix it."""
 
@@ -95,7 +141,7 @@ class Rule:
     suite: str
     title: str
     failure: type[ContractFailure]
-    check: Callable[..., Any] | None = None
+    check: Check | None = None
     hint: str | None = None
     origin: str = ""
 
@@ -141,10 +187,11 @@ def suite(
 
 def rule(
     rule_id: str, *, suite: str, title: str, failure: type[ContractFailure], hint: str | None = None
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated function as the check of rule `rule_id`; it raises `failure` when the rule breaks."""
+) -> Callable[[C], C]:
+    """Register the decorated `(ctx, subject)` function as the check of rule `rule_id`; it raises `failure` when
+    the rule breaks."""
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def register(fn: C) -> C:
         RULES.register(
             rule_id,
             Rule(rule_id, suite, title, failure, fn, hint, origin=f"{fn.__module__}.{fn.__qualname__}"),

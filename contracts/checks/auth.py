@@ -12,8 +12,7 @@ from contracts.checks.errors import error_body_problem
 from contracts.context import AUTH_KEY, AUTH_SESSION, NotApplicable, Skip, SuiteContext
 from contracts.failures import AuthNotEnforced, CredentialRefused, ErrorBodyMalformed, ServerError
 from contracts.fuzz import UNDELETABLE_WITHOUT_SESSION
-from contracts.plan import RequestPlan
-from contracts.registry import RULES, rule, suite
+from contracts.registry import RULES, Subject, rule, suite
 from contracts.target import Exchange
 
 if TYPE_CHECKING:
@@ -37,18 +36,21 @@ def expect_refused(ctx: SuiteContext, rule_id: str, op: Operation, exchange: Exc
 
 
 @rule("auth.no-credentials", suite=SUITE, title="No credentials → 401", failure=AuthNotEnforced)
-def no_credentials(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def no_credentials(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     expect_refused(ctx, "auth.no-credentials", op, ctx.call(plan, auth=None))
 
 
 @rule("auth.malformed-key", suite=SUITE, title="A key that is not `bld_` + 64 hex → 401", failure=AuthNotEnforced)
-def malformed_key(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def malformed_key(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     exchange = ctx.call(plan, auth={"Authorization": "Bearer not-a-buildd-key"})
     expect_refused(ctx, "auth.malformed-key", op, exchange)
 
 
 @rule("auth.unknown-key", suite=SUITE, title="A well-formed key nobody holds → 401", failure=AuthNotEnforced)
-def unknown_key(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def unknown_key(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     exchange = ctx.call(plan, auth={"Authorization": f"Bearer {ctx.random_key()}"})
     expect_refused(ctx, "auth.unknown-key", op, exchange)
 
@@ -60,7 +62,8 @@ def unknown_key(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
     failure=AuthNotEnforced,
     hint="Accept only the exact, case-sensitive `Bearer ` prefix before the key.",
 )
-def wrong_scheme(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def wrong_scheme(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     key = ctx.credentials.key
     for word in ("Token", "bearer"):
         exchange = ctx.call(plan, auth={"Authorization": f"{word} {key}"})
@@ -74,7 +77,8 @@ def wrong_scheme(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
     failure=AuthNotEnforced,
     hint="This operation's `security` lists only the dashboard session: ignore API keys here.",
 )
-def key_on_session_route(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def key_on_session_route(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     if op.schemes != frozenset({"session"}):
         raise NotApplicable
     expect_refused(ctx, "auth.key-on-session-route", op, ctx.call(plan, auth=AUTH_KEY))
@@ -87,7 +91,8 @@ def key_on_session_route(ctx: SuiteContext, op: Operation, plan: RequestPlan) ->
     failure=AuthNotEnforced,
     hint="This operation's `security` lists only API keys: ignore the session cookie here.",
 )
-def session_on_key_route(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def session_on_key_route(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     if op.schemes != frozenset({"apiKey"}):
         raise NotApplicable
     if not ctx.credentials.session_cookie:
@@ -96,7 +101,8 @@ def session_on_key_route(ctx: SuiteContext, op: Operation, plan: RequestPlan) ->
 
 
 @rule("auth.valid-credential", suite=SUITE, title="A valid credential is not answered 401", failure=CredentialRefused)
-def valid_credential(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def valid_credential(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     if (
         ctx.options.read_only
         and op.method != "GET"
@@ -134,5 +140,5 @@ def run_auth(ctx: SuiteContext) -> None:
         for r in rules:
             with ctx.checking(r.id, op.label):
                 assert r.check is not None
-                r.check(ctx, op, plan)
+                r.check(ctx, Subject(op.label, op, plan))
         ctx.progress.advance()

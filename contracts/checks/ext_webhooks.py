@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.context import Skip, SuiteContext
 from contracts.failures import LifecycleRuleBroken, ServerError
-from contracts.registry import rule
+from contracts.registry import Subject, rule
 from contracts.workbench import WorkbenchError
 
 __all__ = ("webhook_signature",)
@@ -38,7 +38,7 @@ def _delivery(tag: str) -> bytes:
     failure=LifecycleRuleBroken,
     hint="verify the HMAC-SHA256 of the raw body against the workspace's signing secret before acting",
 )
-def webhook_signature(ctx: SuiteContext, flow: object = None) -> None:
+def webhook_signature(ctx: SuiteContext, subject: Subject) -> None:
     try:
         workspace = ctx.workbench.workspace_id()
     except WorkbenchError as exc:

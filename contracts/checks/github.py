@@ -15,7 +15,7 @@ import json
 
 from contracts.context import SuiteContext
 from contracts.failures import AuthNotEnforced
-from contracts.registry import rule, suite
+from contracts.registry import Subject, rule, suite
 
 SUITE = "github"
 WEBHOOK = "POST /api/github/webhook"
@@ -33,7 +33,7 @@ _FORGED_SECRET = b"buildd-api-check: not the App's webhook secret"
         'compared in constant time) before parsing the payload; answer 401 {"error": ...} when it is missing or wrong.'
     ),
 )
-def webhook_signature(ctx: SuiteContext) -> None:
+def webhook_signature(ctx: SuiteContext, subject: Subject) -> None:
     raw = json.dumps({"zen": "buildd-api check: this delivery must be refused", "hook_id": 0}).encode()
     forged = "sha256=" + hmac.new(_FORGED_SECRET, raw, hashlib.sha256).hexdigest()
     base = {"content-type": "application/json", "X-GitHub-Event": "ping", "X-GitHub-Delivery": ctx.uuid()}
@@ -66,5 +66,5 @@ def run_github(ctx: SuiteContext) -> None:
         ctx.skip(SIGNATURE_RULE, WEBHOOK, "sends webhook deliveries; skipped under --read-only")
     else:
         with ctx.checking(SIGNATURE_RULE, WEBHOOK):
-            webhook_signature(ctx)
+            webhook_signature(ctx, Subject(WEBHOOK))
     ctx.progress.advance()

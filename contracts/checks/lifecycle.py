@@ -27,7 +27,7 @@ from contracts.failures import (
     UndocumentedStatus,
 )
 from contracts.plan import looks_like_uuid
-from contracts.registry import RULES, declare, rule, suite
+from contracts.registry import RULES, Subject, declare, rule, suite
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -121,7 +121,8 @@ def _expect_task(ctx: SuiteContext, flow: Flow, rule_id: str, op: str, status: s
     title="A created task is pending with a UUID id",
     failure=LifecycleRuleBroken,
 )
-def create_pending(ctx: SuiteContext, flow: Flow) -> None:
+def create_pending(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     if flow.blocked:
         raise Skip(flow.blocked)
     try:
@@ -147,7 +148,8 @@ def create_pending(ctx: SuiteContext, flow: Flow) -> None:
     title="Claiming with taskId gives that task, now assigned",
     failure=LifecycleRuleBroken,
 )
-def claim_assigns(ctx: SuiteContext, flow: Flow) -> None:
+def claim_assigns(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     flow.need("task")
     assert flow.task is not None
     exchange = ctx.workbench.claim(flow.task["id"], workspace_id=flow.task.get("workspaceId"))
@@ -175,7 +177,8 @@ def claim_assigns(ctx: SuiteContext, flow: Flow) -> None:
     title="Worker `running` moves the task to in_progress",
     failure=LifecycleRuleBroken,
 )
-def running(ctx: SuiteContext, flow: Flow) -> None:
+def running(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     flow.need("worker")
     exchange = flow.patch({"status": "running", "currentAction": "buildd-check lifecycle"})
     body = exchange.json()
@@ -185,7 +188,8 @@ def running(ctx: SuiteContext, flow: Flow) -> None:
 
 
 @rule("lifecycle.progress", suite=SUITE, title="A progress update is stored", failure=LifecycleRuleBroken)
-def progress(ctx: SuiteContext, flow: Flow) -> None:
+def progress(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     flow.need("worker")
     exchange = flow.patch({"progress": 50, "currentAction": "halfway"})
     body = exchange.json()
@@ -195,7 +199,8 @@ def progress(ctx: SuiteContext, flow: Flow) -> None:
 
 
 @rule("lifecycle.completed", suite=SUITE, title="Worker `completed` completes the task", failure=LifecycleRuleBroken)
-def completed(ctx: SuiteContext, flow: Flow) -> None:
+def completed(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     flow.need("worker")
     exchange = flow.patch({"status": "completed", "progress": 100, "summary": "buildd-check lifecycle done"})
     body = exchange.json()
@@ -211,7 +216,8 @@ def completed(ctx: SuiteContext, flow: Flow) -> None:
     failure=LifecycleRuleBroken,
     hint='Refuse updates of completed/failed workers (except `running`) with 409 {"abort": true, ...}.',
 )
-def terminal_conflict(ctx: SuiteContext, flow: Flow) -> None:
+def terminal_conflict(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     flow.need("worker")
     exchange = flow.patch({"status": "failed", "error": "buildd-check: update after completion"})
     body = exchange.json()
@@ -254,7 +260,8 @@ def _claim_one_in(ctx: SuiteContext, flow: Flow, rule_id: str, expected: str, se
     failure=LifecycleRuleBroken,
     hint="Claim at most min(maxTasks, free slots) tasks per request.",
 )
-def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
+def max_tasks(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     ws = _scratch_workspace(flow)
     for n in (1, 2):
         ctx.workbench.create_task(f"maxTasks {n}", workspace_id=ws)
@@ -272,10 +279,11 @@ def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
     failure=LifecycleRuleBroken,
     hint="Order claim candidates by priority (highest first), then createdAt (oldest first).",
 )
-def claim_order(ctx: SuiteContext, flow: Flow) -> None:
+def claim_order(ctx: SuiteContext, subject: Subject) -> None:
     """The claim algorithm itself, not a task pinned by `taskId`: in our scratch workspace, a low-priority task
     made first and two higher ones after it; the claim must take the older of the two higher ones. Nothing outside
     our own workspace can be claimed, so this is safe on a shared server."""
+    flow = subject.lifecycle()
     ws = _scratch_workspace(flow)
     wb = ctx.workbench
     wb.create_task("claim order: low", workspace_id=ws, priority=0)
@@ -299,7 +307,8 @@ def claim_order(ctx: SuiteContext, flow: Flow) -> None:
 @rule(
     "lifecycle.double-claim", suite=SUITE, title="Two concurrent claimers never both get one task", failure=DoubleClaim
 )
-def double_claim(ctx: SuiteContext, flow: Flow, rounds: int = 3) -> None:
+def double_claim(ctx: SuiteContext, subject: Subject, rounds: int = 3) -> None:
+    flow = subject.lifecycle()
     wb = ctx.workbench
     if flow.workspace is None:
         raise Skip(flow.blocked or "no workspace")
@@ -525,7 +534,7 @@ def run_lifecycle(ctx: SuiteContext) -> None:
     for rule_id, op, check in steps:
         with ctx.checking(rule_id, op):
             try:
-                check(ctx, flow)
+                check(ctx, Subject(op, flow=flow))
             except WorkbenchError as exc:
                 if exc.exchange is not None and (exc.exchange.status == 0 or exc.exchange.status >= 500):
                     ctx.fail(ServerError, rule_id, op, expected="a setup request answered", exchange=exc.exchange)

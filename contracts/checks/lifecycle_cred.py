@@ -6,12 +6,10 @@ store a secret -> runner A acquires -> runner B is refused -> B's heartbeat is 4
 
 from __future__ import annotations
 
-from typing import Any
-
 from contracts.checks.errors import ERROR_BODY_RULE
 from contracts.context import AUTH_KEY, Skip, SuiteContext
 from contracts.failures import ErrorBodyMalformed, LifecycleRuleBroken, ServerError
-from contracts.registry import rule
+from contracts.registry import Subject, rule
 from contracts.target import Exchange
 
 __all__ = ("credential_lease",)
@@ -32,7 +30,7 @@ def _broken(ctx: SuiteContext, expected: str, exchange: Exchange) -> None:
     failure=LifecycleRuleBroken,
     hint="Acquire only a free or expired lease; answer another runner's heartbeat 404 and let the holder release.",
 )
-def credential_lease(ctx: SuiteContext, flow: Any) -> None:
+def credential_lease(ctx: SuiteContext, subject: Subject) -> None:
     value = f"buildd-check-{ctx.uuid()}"
     stored = ctx.send(
         "POST",

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from contracts.checks import lifecycle
 from contracts.context import Skip, SuiteContext
 from contracts.failures import LifecycleRuleBroken, ServerError
-from contracts.registry import rule
+from contracts.registry import Subject, rule
 
 if TYPE_CHECKING:
-    from contracts.checks.lifecycle import Flow
+    pass
 
 __all__ = ("mission_run_lists_task",)
 
@@ -32,7 +32,8 @@ RULE = "lifecycle.mission-run"
     failure=LifecycleRuleBroken,
     hint="runMission creates the task with the mission's missionId; GET /api/missions/{id} lists its tasks.",
 )
-def mission_run_lists_task(ctx: SuiteContext, flow: Flow) -> None:
+def mission_run_lists_task(ctx: SuiteContext, subject: Subject) -> None:
+    flow = subject.lifecycle()
     if flow.blocked or flow.workspace is None:
         raise Skip(flow.blocked or "no workspace")
     body = {"title": ctx.workbench.title("mission run"), "workspaceId": flow.workspace, "orchestrationMode": "manual"}

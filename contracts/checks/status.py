@@ -22,8 +22,8 @@ from contracts.failures import (
     UndocumentedStatus,
     ValidInputRefused,
 )
-from contracts.plan import INVALID_JSON, RequestPlan, example_body, wrong_types
-from contracts.registry import RULES, EngineRule, declare, rule, suite
+from contracts.plan import INVALID_JSON, example_body, wrong_types
+from contracts.registry import RULES, EngineRule, Subject, declare, rule, suite
 from contracts.target import Exchange
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def expect_rejected(ctx: SuiteContext, rule_id: str, op: Operation, exchange: Ex
     failure=InvalidInputAccepted,
     hint='Parse the body inside a try/except and answer 400 {"error": "Invalid JSON"}; never let it become a 500.',
 )
-def invalid_json(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def invalid_json(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     exchange = ctx.call(
         plan, auth=ctx.default_auth(op), content=INVALID_JSON, headers={"Content-Type": "application/json"}
     )
@@ -87,7 +88,8 @@ def invalid_json(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
     failure=InvalidInputAccepted,
     hint="Validate the body against the operation's request schema before using it; answer 400 naming the field.",
 )
-def wrong_type_body(ctx: SuiteContext, op: Operation, plan: RequestPlan) -> None:
+def wrong_type_body(ctx: SuiteContext, subject: Subject) -> None:
+    op, plan = subject.operation()
     broken = wrong_types(example_body(ctx.spec, op, ctx.uuid))
     plan.body = broken
     exchange = ctx.call(plan, auth=ctx.default_auth(op))
@@ -106,5 +108,5 @@ def run_status(ctx: SuiteContext) -> None:
                 if op.is_public and ctx.options.read_only:
                     raise Skip("public write operations are not probed under --read-only")
                 assert r.check is not None
-                r.check(ctx, op, ctx.plan(op))
+                r.check(ctx, Subject(op.label, op, ctx.plan(op)))
         ctx.progress.advance()

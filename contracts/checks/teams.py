@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from contracts.context import AUTH_OTHER_SESSION, AUTH_SESSION, Skip, SuiteContext
 from contracts.failures import LifecycleRuleBroken, ServerError
-from contracts.registry import rule
+from contracts.registry import Subject, rule
 from contracts.target import Exchange
 
 __all__ = ("membership_drives_access",)
@@ -77,7 +77,7 @@ class _Teams:
     failure=LifecycleRuleBroken,
     hint="Read the caller's memberships on every request (no cached team list), and keep the last owner.",
 )
-def membership_drives_access(ctx: SuiteContext, flow: object = None) -> None:
+def membership_drives_access(ctx: SuiteContext, subject: Subject) -> None:
     if not (ctx.credentials.session_cookie and ctx.credentials.other_session_cookie):
         raise Skip("needs --session-cookie and --other-session-cookie (two users)")
     teams = _Teams(ctx)

@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.context import Skip, SuiteContext
 from contracts.failures import LifecycleRuleBroken, ServerError
-from contracts.registry import rule, suite
+from contracts.registry import Subject, rule, suite
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -55,7 +55,8 @@ def _unavailable(exchange: Exchange) -> None:
     title="A saved memory is found by a word of its title",
     failure=LifecycleRuleBroken,
 )
-def recall(ctx: SuiteContext, flow: Recall) -> None:
+def recall(ctx: SuiteContext, subject: Subject) -> None:
+    flow: Recall = subject.state
     try:
         flow.workspace = ctx.workbench.workspace_id()
     except WorkbenchError as exc:
@@ -88,7 +89,8 @@ def recall(ctx: SuiteContext, flow: Recall) -> None:
     title="A deleted memory is no longer found",
     failure=LifecycleRuleBroken,
 )
-def forget(ctx: SuiteContext, flow: Recall) -> None:
+def forget(ctx: SuiteContext, subject: Subject) -> None:
+    flow: Recall = subject.state
     if flow.blocked or flow.memory_id is None:
         raise Skip(flow.blocked or "no memory from the previous step")
     deleted = ctx.send("DELETE", f"/api/workspaces/{flow.workspace}/memory/{flow.memory_id}")
@@ -123,5 +125,5 @@ def run_memory(ctx: SuiteContext) -> None:
     flow = Recall(ctx)
     for rule_id, op, check in STEPS:
         with ctx.checking(rule_id, op):
-            check(ctx, flow)
+            check(ctx, Subject(op, state=flow))
         ctx.progress.advance()

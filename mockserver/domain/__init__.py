@@ -9,8 +9,9 @@
     events     Event and the Outbox the HTTP layer drains into the realtime hub
     records    creation defaults and response/event views of the wire dicts
     errors     the DomainError tree (status + body)
-    service    Buildd: one method per operationId, grouped in _accounts, _workspaces, _schedules, _tasks,
-               _task_actions, _workers, _worker_control and _artifacts
+    service    Buildd: the facade (store, clock, ids, outbox, settings, sweep, /__mock controls, area(Cls))
+    area       Area: a group of operations composed into the facade; the areas live in areas/ (one module each)
+    resources  the generic layer serving every x-resource operation from the spec plus one declaration
 
 Import the modules themselves (`from mockserver.domain.service import Buildd`); this package re-exports
 nothing, so importing one module never drags in the rest.

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Unauthorized
 from mockserver.domain.events import Event, Outbox, workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.records import task_event_view
 from mockserver.domain.runtime import Clock, Ids, parse_iso, to_iso
 from mockserver.domain.store import Record, Store, clone
@@ -51,7 +52,7 @@ class Ops:
     def _announce_new_task(self, task: Record) -> None:
         """`task:created` then `task:assigned` on the workspace: runners react by claiming."""
         view = self._event_task(task)
-        channel = workspace_channel(str(task["workspaceId"]))
+        channel = workspace_channel(text(task, "workspaceId"))
         self._emit(channel, "task:created", {"task": view})
         self._emit(channel, "task:assigned", {"task": view, "targetLocalUiUrl": None})
 
@@ -122,7 +123,7 @@ class Ops:
         """Where a new account/workspace goes: a key's own team; for a session the requested team when the user
         is a member of it, else the user's personal team, else their first team."""
         if principal.account is not None:
-            return str(principal.account["teamId"])
+            return text(principal.account, "teamId")
         if team_id is not None and team_id in principal.team_ids:
             return team_id
         if not principal.team_ids:
@@ -138,9 +139,9 @@ class Ops:
     def _purge_task(self, task_id: str) -> None:
         """Delete a task with its workers and notes; its artifacts stay, detached from it."""
         for worker in self.store.find("workers", "task", task_id):
-            for artifact in self.store.find("artifacts", "worker", str(worker["id"])):
-                self.store.update("artifacts", str(artifact["id"]), {"workerId": None, "taskId": None})
-            self.store.delete("workers", str(worker["id"]))
+            for artifact in self.store.find("artifacts", "worker", id_of(worker)):
+                self.store.update("artifacts", id_of(artifact), {"workerId": None, "taskId": None})
+            self.store.delete("workers", id_of(worker))
         for note in self.store.find("notes", "task", task_id):
-            self.store.delete("notes", str(note["id"]))
+            self.store.delete("notes", id_of(note))
         self.store.delete("tasks", task_id)

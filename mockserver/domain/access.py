@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import Forbidden, NotFound
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.store import Record, Store
 
 __all__ = (
@@ -39,7 +40,7 @@ def team_role(store: Store, user_id: str | None, team_id: str) -> str | None:
     if user_id is None:
         return None
     membership = store.get("memberships", f"{team_id}|{user_id}")
-    return str(membership["role"]) if membership else None
+    return text(membership, "role") if membership else None
 
 
 def link_of(store: Store, account_id: str, workspace_id: str) -> Record | None:
@@ -47,11 +48,11 @@ def link_of(store: Store, account_id: str, workspace_id: str) -> Record | None:
 
 
 def can_see_workspace(store: Store, principal: Principal, workspace: Record) -> bool:
-    if str(workspace["teamId"]) not in principal.team_ids:
+    if text(workspace, "teamId") not in principal.team_ids:
         return False
     if not principal.is_key or workspace.get("accessMode", "open") == "open":
         return True
-    return link_of(store, str(principal.account_id), str(workspace["id"])) is not None
+    return link_of(store, str(principal.account_id), id_of(workspace)) is not None
 
 
 def visible_workspaces(store: Store, principal: Principal, team_id: str | None = None) -> list[Record]:
@@ -78,7 +79,7 @@ def task_for(store: Store, principal: Principal, task_id: str | None) -> tuple[R
 
 def account_for(store: Store, principal: Principal, account_id: str | None) -> Record:
     account = store.get("accounts", account_id)
-    if account is None or str(account["teamId"]) not in principal.team_ids:
+    if account is None or text(account, "teamId") not in principal.team_ids:
         raise NotFound.of("Account")
     return account
 
@@ -127,7 +128,7 @@ def claimable_workspaces(store: Store, account: Record, workspace_id: str | None
         workspace = store.get("workspaces", workspace_id)
         candidates: list[Record] = [workspace] if workspace is not None else []
     else:
-        candidates = store.find("workspaces", "team", str(account["teamId"]))
+        candidates = store.find("workspaces", "team", text(account, "teamId"))
     out = []
     for ws in candidates:
         if ws["teamId"] != account["teamId"]:
@@ -135,7 +136,7 @@ def claimable_workspaces(store: Store, account: Record, workspace_id: str | None
         if ws.get("accessMode", "open") == "open":
             out.append(ws)
             continue
-        link = link_of(store, str(account["id"]), str(ws["id"]))
+        link = link_of(store, id_of(account), id_of(ws))
         if link is not None and link.get("canClaim", True):
             out.append(ws)
     return out

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.domain.errors import Unauthorized
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.store import Store
 
 __all__ = ("API_KEY_PATTERN", "Principal", "authenticate", "hash_key", "key_from_header")
@@ -51,11 +52,11 @@ class Principal:
 
     @property
     def account_id(self) -> str | None:
-        return str(self.account["id"]) if self.account is not None else None
+        return id_of(self.account) if self.account is not None else None
 
     @property
     def user_id(self) -> str | None:
-        return str(self.user["id"]) if self.user is not None else None
+        return id_of(self.user) if self.user is not None else None
 
     @property
     def is_admin_key(self) -> bool:
@@ -65,14 +66,14 @@ class Principal:
 def _account_for_key(store: Store, key: str) -> Mapping[str, Any] | None:
     digest = hash_key(key)
     cred = store.get("credentials", digest)
-    if cred is None or not hmac.compare_digest(str(cred["apiKeyHash"]), digest):
+    if cred is None or not hmac.compare_digest(text(cred, "apiKeyHash"), digest):
         return None
     return store.get("accounts", cred["accountId"])
 
 
 def _user_for_session(store: Store, token: str) -> Mapping[str, Any] | None:
     session = store.get("sessions", token)
-    if session is None or not hmac.compare_digest(str(session["token"]), token):
+    if session is None or not hmac.compare_digest(text(session, "token"), token):
         return None
     return store.get("users", session["userId"])
 
@@ -94,10 +95,10 @@ def authenticate(
             key = key_from_header(authorization)
             account = _account_for_key(store, key) if key else None
             if account is not None:
-                return Principal(dict(account), None, frozenset({str(account["teamId"])}))
+                return Principal(dict(account), None, frozenset({text(account, "teamId")}))
         if "session" in accept and session_token:
             user = _user_for_session(store, session_token)
             if user is not None:
-                teams = frozenset(str(m["teamId"]) for m in store.find("memberships", "user", str(user["id"])))
+                teams = frozenset(text(m, "teamId") for m in store.find("memberships", "user", id_of(user)))
                 return Principal(None, dict(user), teams)
     raise Unauthorized()

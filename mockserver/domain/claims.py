@@ -34,6 +34,7 @@ from typing import Any
 from mockserver.domain.access import claimable_workspaces
 from mockserver.domain.errors import BadRequest, Forbidden, LimitExceeded
 from mockserver.domain.events import workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     Emit,
@@ -63,7 +64,7 @@ def branch_name(task: Mapping[str, Any], workspace: Mapping[str, Any]) -> str:
     if context.get("headBranch"):
         return str(context["headBranch"])
     git = workspace.get("gitConfig") or {}
-    id8, slug = str(task["id"])[:8], slugify(str(task.get("title") or ""))
+    id8, slug = id_of(task)[:8], slugify(str(task.get("title") or ""))
     if git.get("branchingStrategy") == "none":
         return f"task-{id8}"
     if git.get("useBuildBranch") or not git.get("branchPrefix"):
@@ -112,7 +113,7 @@ def _check_limits(account: Mapping[str, Any], live: int) -> None:
     if live >= max_workers:
         raise LimitExceeded("Max concurrent workers limit reached", limit=max_workers, current=live)
     if account.get("authType", "api") == "api" and account.get("maxCostPerDay") is not None:
-        limit, spent = Decimal(str(account["maxCostPerDay"])), Decimal(str(account.get("totalCost") or "0"))
+        limit, spent = Decimal(text(account, "maxCostPerDay")), Decimal(str(account.get("totalCost") or "0"))
         if spent >= limit:  # the spec's RateLimitError sends numbers, also for USD
             raise LimitExceeded("Daily cost limit exceeded", limit=float(limit), current=float(spent))
     if account.get("authType") == "oauth" and account.get("maxConcurrentSessions") is not None:
@@ -180,7 +181,7 @@ class _Candidates:
 
     def _requested(self, workspaces: list[Record], task_id: str) -> Record | None:
         task = self.store.get("tasks", task_id)
-        ids = {str(ws["id"]) for ws in workspaces}
+        ids = {id_of(ws) for ws in workspaces}
         if task is not None and task["status"] == "pending" and task["workspaceId"] in ids:
             return task
         return None
@@ -189,21 +190,21 @@ class _Candidates:
         """The due pending tasks' buckets whose runnerPreference this account fits (`ok` rejects the rest)."""
         kind = self.account.get("type")
         for ws in workspaces:
-            for bucket, entries in list(self.store.claim_queue(str(ws["id"]), self.now_us).items()):
+            for bucket, entries in list(self.store.claim_queue(id_of(ws), self.now_us).items()):
                 if kind == "user" or bucket[1] in (None, "any", kind):
                     yield bucket, entries
 
     def ok(self, task: Mapping[str, Any]) -> bool:
-        if task.get("claimedBy") and task.get("expiresAt") and parse_iso(str(task["expiresAt"])) >= self.now:
+        if task.get("claimedBy") and task.get("expiresAt") and parse_iso(text(task, "expiresAt")) >= self.now:
             return False
-        if task.get("startAt") and parse_iso(str(task["startAt"])) > self.now:
+        if task.get("startAt") and parse_iso(text(task, "startAt")) > self.now:
             return False
         kind = self.account.get("type")
         if kind != "user" and task.get("runnerPreference") not in (None, "any", kind):
             return False
         if self.skills and task.get("roleSlug") and task["roleSlug"] not in self.skills:
             return False
-        workers = self.store.find("workers", "task", str(task["id"]))
+        workers = self.store.find("workers", "task", id_of(task))
         if any(w["status"] in LIVE_WORKER_STATUSES for w in workers):
             return False
         if any(self._cooling(w) for w in workers):
@@ -214,7 +215,7 @@ class _Candidates:
         return (
             worker.get("runner") == self.runner
             and worker["status"] in ("error", "failed")
-            and self.now - parse_iso(str(worker["updatedAt"])) < RUNNER_COOLDOWN
+            and self.now - parse_iso(text(worker, "updatedAt")) < RUNNER_COOLDOWN
         )
 
     def _dependencies_done(self, task: Mapping[str, Any]) -> bool:
@@ -238,7 +239,7 @@ def claim_tasks(
     body: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Run the claim for the (stored) `account`; the caller holds the store transaction. Returns the body."""
-    account_id = str(account["id"])
+    account_id = id_of(account)
     if account.get("level") == "trigger":
         raise Forbidden("Trigger tokens cannot claim tasks. Use a worker or admin token.")
     runner = body.get("runner")
@@ -288,10 +289,10 @@ def claim_tasks(
             "diagnostics": {"reason": "capability_mismatch", "pendingTasks": pending, "matchedTasks": 0},
         }
 
-    by_id = {str(ws["id"]): ws for ws in workspaces}
+    by_id = {id_of(ws): ws for ws in workspaces}
     return {
         "workers": [
-            _claim_one(store, clock, ids, emit, account, by_id[str(t["workspaceId"])], t, runner) for t in chosen
+            _claim_one(store, clock, ids, emit, account, by_id[text(t, "workspaceId")], t, runner) for t in chosen
         ]
     }
 
@@ -319,9 +320,9 @@ def _claim_one(
     changes: dict[str, Any] = {"totalTasks": int(account.get("totalTasks") or 0) + 1}
     if account.get("authType") == "oauth":
         changes["activeSessions"] = int(account.get("activeSessions") or 0) + 1
-    store.update("accounts", str(account["id"]), changes)
+    store.update("accounts", id_of(account), changes)
     emit(
-        workspace_channel(str(task["workspaceId"])),
+        workspace_channel(text(task, "workspaceId")),
         "task:claimed",
         {
             "task": {

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.domain.errors import BadRequest, Conflict
 from mockserver.domain.events import worker_channel, workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.runtime import micros, parse_iso, to_iso
 
 if TYPE_CHECKING:
@@ -154,8 +155,8 @@ HEARTBEAT_WINDOW = timedelta(minutes=150)
 
 
 def move_task(store: Store, task: Record, status: str, now: str, changes: Mapping[str, Any] | None = None) -> Record:
-    check_task_transition(str(task["status"]), status)
-    return store.update("tasks", str(task["id"]), {**(changes or {}), "status": status, "updatedAt": now})
+    check_task_transition(text(task, "status"), status)
+    return store.update("tasks", id_of(task), {**(changes or {}), "status": status, "updatedAt": now})
 
 
 def requeue_task(
@@ -170,7 +171,7 @@ def requeue_task(
     """Back to `pending` with the claim released; runners hear `task:assigned` and claim again."""
     task = move_task(store, task, "pending", now, {**CLAIM_RELEASED, **(changes or {})})
     emit(
-        workspace_channel(str(task["workspaceId"])),
+        workspace_channel(text(task, "workspaceId")),
         "task:assigned",
         {"task": {**event_task, "status": "pending"}, "targetLocalUiUrl": None},
     )
@@ -192,14 +193,14 @@ def set_worker_status(
     elif was_terminal and not is_terminal:
         update.setdefault("completedAt", None)
         _adjust_sessions(store, worker, +1)
-    return store.update("workers", str(worker["id"]), update)
+    return store.update("workers", id_of(worker), update)
 
 
 def _adjust_sessions(store: Store, worker: Record, delta: int) -> None:
     account = store.get("accounts", worker.get("accountId"))
     if account is not None and account.get("authType") == "oauth":
         sessions = max(0, int(account.get("activeSessions") or 0) + delta)
-        store.update("accounts", str(account["id"]), {"activeSessions": sessions})
+        store.update("accounts", id_of(account), {"activeSessions": sessions})
 
 
 def worker_event(worker: Mapping[str, Any], name: str, emit: Emit, extra: Mapping[str, Any] | None = None) -> None:
@@ -211,8 +212,8 @@ def worker_event(worker: Mapping[str, Any], name: str, emit: Emit, extra: Mappin
         "updatedAt": worker.get("updatedAt"),
         **(extra or {}),
     }
-    emit(worker_channel(str(worker["id"])), name, payload)
-    emit(workspace_channel(str(worker["workspaceId"])), name, dict(payload))
+    emit(worker_channel(id_of(worker)), name, payload)
+    emit(workspace_channel(text(worker, "workspaceId")), name, dict(payload))
 
 
 def fail_worker(store: Store, worker: Record, now: str, emit: Emit, *, error: str, exit_cause: str) -> Record:
@@ -231,7 +232,7 @@ def expire_stale_workers(
         overdue = [store.get("workers", wid) for wid in store.overdue_workers(account_id, micros(now))]
         if not overdue:
             return 0
-        if not any(w is not None and str(w["status"]) in STALE_AFTER for w in overdue) and not _account_silent(
+        if not any(w is not None and text(w, "status") in STALE_AFTER for w in overdue) and not _account_silent(
             store, account_id, now
         ):
             return 0  # only the heartbeat rule could fail these, and the account is not silent
@@ -241,11 +242,11 @@ def expire_stale_workers(
     stamp = to_iso(now)
     expired = 0
     for worker in workers:
-        idle_for = now - parse_iso(str(worker["updatedAt"]))
-        limit = STALE_AFTER.get(str(worker["status"]))
+        idle_for = now - parse_iso(text(worker, "updatedAt"))
+        limit = STALE_AFTER.get(text(worker, "status"))
         if limit is not None and idle_for > limit:
             error = f"Stale worker expired (no update for {int(limit.total_seconds() // 60)} min)"
-        elif idle_for > HEARTBEAT_WINDOW and _account_silent(store, str(worker["accountId"]), now):
+        elif idle_for > HEARTBEAT_WINDOW and _account_silent(store, text(worker, "accountId"), now):
             error = "Runner went offline (no heartbeat for 150 min)"
         else:
             continue
@@ -271,10 +272,10 @@ def expire_claims(store: Store, now: datetime, emit: Emit, view: Callable[[Recor
 
 
 def _has_live_worker(store: Store, task: Mapping[str, Any]) -> bool:
-    return any(w["status"] in LIVE_WORKER_STATUSES for w in store.find("workers", "task", str(task["id"])))
+    return any(w["status"] in LIVE_WORKER_STATUSES for w in store.find("workers", "task", id_of(task)))
 
 
 def _account_silent(store: Store, account_id: str, now: datetime) -> bool:
     beats = store.find("heartbeats", "account", account_id)
-    last = max((parse_iso(str(b["lastHeartbeatAt"])) for b in beats if b.get("lastHeartbeatAt")), default=None)
+    last = max((parse_iso(text(b, "lastHeartbeatAt")) for b in beats if b.get("lastHeartbeatAt")), default=None)
     return last is None or now - last > HEARTBEAT_WINDOW

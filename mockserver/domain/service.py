@@ -1,15 +1,18 @@
-"""`Buildd`: the state machine of the API, one method per operation of openapi.yaml.
+"""`Buildd`: the facade of the API's state machine; the operations live in areas composed into it by class.
 
     api = Buildd(Store(world), Clock(), Ids(seed=1), Outbox())
     principal = authenticate(api.store, authorization="Bearer bld_…", session_token=None, accept={"apiKey"})
-    api.claim_tasks(principal, {"runner": "laptop"})      # -> {"workers": [...]} or raises a DomainError
+    api.area(Workers).claim_tasks(principal, {"runner": "laptop"})   # -> {"workers": [...]} or a DomainError
     for event in api.outbox.drain(): hub.publish(event.channel, event.name, event.payload)
 
-Every method either returns the response body (a fresh dict the caller may keep) or raises a
+Every operation either returns the response body (a fresh dict the caller may keep) or raises a
 `mockserver.domain.errors.DomainError` whose `status` and `body()` are the response. Events reach the outbox only
-when the call's changes commit. Methods are grouped by resource in the private `_accounts`, `_workspaces`,
-`_schedules`, `_tasks`, `_workers` and `_artifacts` modules. Plain resources declared in
-`mockserver.domain.resources` are served by `api.resources` (a `ResourceEngine` over the same store) instead.
+when the call's changes commit. Operations are grouped in areas, one module each in `mockserver/domain/areas/`
+(`Accounts`, `Devices`, `Workspaces`, `Schedules`, `Tasks`, `TaskActions`, `Workers`, `WorkerControl`,
+`Artifacts`, `RunnerSupport`, `WorkspaceConfig`, `ErrorTraces`, ...), each built once per facade by
+`api.area(Cls)`. Plain resources declared with `mockserver.domain.resources.declare` are served by
+`api.resources` (a `ResourceEngine` over the same store). The facade itself holds only what every area shares:
+store, clock, ids, outbox, settings, the sweep, and the clock/session/reset controls of the `/__mock` API.
 """
 
 from __future__ import annotations
@@ -18,19 +21,12 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from contracts.spec import Spec, load_spec
-from mockserver.domain._accounts import DeviceOps
-from mockserver.domain._artifacts import ArtifactOps
-from mockserver.domain._base import Settings
-from mockserver.domain._runner_support import ErrorTraceOps, RunnerSupportOps, WorkspaceConfigOps
-from mockserver.domain._schedules import ScheduleOps
-from mockserver.domain._task_actions import TaskActionOps
-from mockserver.domain._tasks import TaskOps
-from mockserver.domain._worker_control import WorkerControlOps
-from mockserver.domain._workspaces import WorkspaceOps
+from mockserver.domain._base import Ops, Settings
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.events import Outbox
+from mockserver.domain.fields import text
 from mockserver.domain.lifecycle import expire_claims, expire_stale_workers
 from mockserver.domain.resources import ResourceEngine
 from mockserver.domain.runtime import Clock, Ids
@@ -41,18 +37,7 @@ __all__ = ("Buildd", "Settings")
 A = TypeVar("A", bound=Area)
 
 
-class Buildd(
-    DeviceOps,
-    WorkspaceOps,
-    ScheduleOps,
-    TaskOps,
-    TaskActionOps,
-    WorkerControlOps,
-    ArtifactOps,
-    RunnerSupportOps,
-    WorkspaceConfigOps,
-    ErrorTraceOps,
-):
+class Buildd(Ops):
     """The facade over store, clock, ids and outbox; see the module docstring."""
 
     def __init__(
@@ -120,7 +105,7 @@ class Buildd(
                 user = self.store.get("users", user_id)
             else:
                 wanted = str(email or "").lower()
-                user = next((u for u in self.store.rows("users") if str(u["email"]).lower() == wanted), None)
+                user = next((u for u in self.store.rows("users") if text(u, "email").lower() == wanted), None)
             if user is None:
                 raise NotFound.of("User")
             token = self.ids.hex(24)

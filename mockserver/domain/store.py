@@ -31,9 +31,21 @@ import msgspec
 
 from mockserver.domain._indexes import Indexes
 from mockserver.domain._statefile import StateFile
+from mockserver.domain.fields import id_of, text, text_or_none
 from mockserver.domain.runtime import iso_micros
 
-__all__ = ("TABLES", "Store", "Transaction", "clone", "register_table", "unregister_table")
+__all__ = (
+    "TABLES",
+    "Record",
+    "Store",
+    "Transaction",
+    "clone",
+    "id_of",
+    "register_table",
+    "text",
+    "text_or_none",
+    "unregister_table",
+)
 
 Record = dict[str, Any]
 KeyFn = Callable[[Mapping[str, Any]], str]

@@ -609,7 +609,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "PATCH /api/workers/{id}",
         ("lifecycle",),
         patches=(
-            ("mockserver.domain._workers:WorkerOps._check_reactivation", _no_terminal_guard),
+            ("mockserver.domain.areas.workers:Workers.check_reactivation", _no_terminal_guard),
             ("mockserver.domain.lifecycle:check_worker_transition", _any_worker_transition),
         ),
     ),

@@ -19,7 +19,8 @@ from litestar.testing import TestClient
 
 from contracts.spec import DEFAULT_SPEC_PATH
 from mockserver import MockSettings, create_app
-from mockserver.domain.resources import Cascade, Resource, declare, forget
+from mockserver.domain.errors import BadRequest, Forbidden
+from mockserver.domain.resources import Cascade, HookCall, Resource, declare, forget
 from mockserver.domain.store import Store
 
 WORKSPACE_RULE = {
@@ -345,3 +346,67 @@ def test_a_resource_may_need_a_key_level_to_write(
             answer = getattr(http, method)(f"/api/widgets/{widget_id}", headers=key_auth("acme-trigger"), **kwargs)
             assert answer.status_code == 403, answer.text
         assert http.get(f"/api/widgets/{widget_id}", headers=key_auth("acme-ci")).json()["widget"]["name"] == "w"
+
+
+def test_hooks_run_real_behaviour_inside_the_same_transaction(
+    widget_spec: Path, fixture_world: dict[str, Any], key_auth: Any
+) -> None:
+    """before_* hooks may refuse or adjust the write, after_* hooks may write elsewhere; a refusal from any of them
+    undoes the whole request (the record, the other writes and the events)."""
+
+    def before_create(call: HookCall) -> None:
+        if call.record["name"] == "forbidden":
+            raise BadRequest("that name is taken by policy")
+        call.record["status"] = f"made-by-{call.principal.account_id is not None}"
+
+    def after_create(call: HookCall) -> None:  # a write to another table, through the facade the hook is given
+        call.api.store.insert(
+            "gadgets",
+            {"id": f"g-{call.record['id']}", "workspaceId": call.stamp.scope_id, "widgetId": call.record["id"]},
+        )
+        if call.record["name"] == "rolled-back":
+            raise Forbidden("refused after the write")
+
+    def before_update(call: HookCall) -> None:
+        assert call.previous is not None and call.previous["color"] != call.changes.get("color", "?")
+        call.changes["status"] = "recoloured"
+
+    def before_delete(call: HookCall) -> None:
+        if call.record["color"] == "blue":
+            raise Forbidden("blue widgets are kept")
+
+    forget("widget")
+    declare(
+        dataclasses.replace(
+            WIDGET,
+            hooks={
+                "before_create": before_create,
+                "after_create": after_create,
+                "before_update": before_update,
+                "before_delete": before_delete,
+            },
+        )
+    )
+    acme_ws, _ = _team(fixture_world, "acme-admin")
+    acme = key_auth("acme-admin")
+    with _client(fixture_world) as http:
+        base = f"/api/workspaces/{acme_ws}/widgets"
+        refused = http.post(base, json={"name": "forbidden"}, headers=acme)
+        assert (refused.status_code, refused.json()) == (400, {"error": "that name is taken by policy"})
+        late = http.post(base, json={"name": "rolled-back"}, headers=acme)
+        assert (late.status_code, late.json()) == (403, {"error": "refused after the write"})
+        assert http.get(base, headers=acme).json()["total"] == 0  # nothing of either request was kept
+        made = http.post(base, json={"name": "kept"}, headers=acme).json()["widget"]
+        assert made["status"] == "made-by-True"
+        changed = http.patch(f"/api/widgets/{made['id']}", json={"color": "blue"}, headers=acme).json()["widget"]
+        assert (changed["color"], changed["status"]) == ("blue", "recoloured")
+        kept = http.delete(f"/api/widgets/{made['id']}", headers=acme)
+        assert (kept.status_code, kept.json()) == (403, {"error": "blue widgets are kept"})
+        assert http.get(f"/api/widgets/{made['id']}", headers=acme).status_code == 200
+        events = [e["event"] for e in http.get("/__mock/events").json()["events"] if e["event"].startswith("widget:")]
+        assert events == ["widget:created", "widget:updated"]  # none from the refused requests
+
+
+def test_unknown_hook_points_are_refused_at_declaration() -> None:
+    with pytest.raises(ValueError, match="unknown hook points"):
+        Resource("thing", scope="workspace", hooks={"before_list": lambda call: None})  # type: ignore[dict-item]

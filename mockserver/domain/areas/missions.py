@@ -22,6 +22,7 @@ from mockserver.domain.areas.missions_rules import (
     mission_progress,
     parse_linear_url,
 )
+from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, LimitExceeded, NotFound
 from mockserver.domain.events import mission_channel
@@ -415,7 +416,7 @@ class Missions(Area):
         for name in ("skillSlugs", "model"):
             if schedule.get(name):
                 context[name] = schedule[name]
-        task = self.api.create_task(
+        task = self.api.area(Tasks).create_task(
             principal,
             {
                 "title": f"Mission: {mission['title']}",

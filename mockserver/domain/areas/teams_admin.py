@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from mockserver.domain.area import Area
+from mockserver.domain.areas.accounts import Accounts
 from mockserver.domain.areas.teams_access import ROLE_RANK, user_team_ids
 from mockserver.domain.auth import Principal, authenticate
 from mockserver.domain.errors import BadRequest, Forbidden, Unauthorized
@@ -127,7 +128,7 @@ class TeamAdmin(Area):
                 )
             else:
                 self.store.update("accounts", str(account["id"]), {"level": level})
-            key = self.api._issue_key(str(account["id"]))  # the old key stops working at once
+            key = self.api.area(Accounts).issue_key(str(account["id"]))  # the old key stops working at once
         return _with_query(
             callback,
             {

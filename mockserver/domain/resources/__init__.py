@@ -7,14 +7,29 @@ declaration; `ResourceEngine` serves list / get / create / update / delete for i
 """
 
 from contracts.resources import ResourceOperation, resource_operations
-from mockserver.domain.resources.declaration import ACTIONS, Action, Cascade, Resource, Scope, Stamp
+from mockserver.domain.resources.declaration import (
+    ACTIONS,
+    HOOK_POINTS,
+    Action,
+    Cascade,
+    Hook,
+    HookCall,
+    HookPoint,
+    Resource,
+    Scope,
+    Stamp,
+)
 from mockserver.domain.resources.engine import ResourceEngine
 from mockserver.domain.resources.registry import declare, declared, forget, resource
 
 __all__ = (
     "ACTIONS",
+    "HOOK_POINTS",
     "Action",
     "Cascade",
+    "Hook",
+    "HookCall",
+    "HookPoint",
     "Resource",
     "ResourceEngine",
     "ResourceOperation",

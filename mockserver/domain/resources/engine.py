@@ -9,7 +9,7 @@ filters and pagination as the spec declares them, events on commit, cascades, an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.resources import ResourceOperation, resource_operations
 from contracts.spec import Spec
@@ -18,10 +18,14 @@ from mockserver.domain._base import Ops
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFound
 from mockserver.domain.events import worker_channel, workspace_channel
-from mockserver.domain.resources.declaration import Action, Resource, Stamp
+from mockserver.domain.fields import id_of, text
+from mockserver.domain.resources.declaration import Action, HookCall, Resource, Stamp
 from mockserver.domain.resources.registry import resource
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
+
+if TYPE_CHECKING:
+    from mockserver.domain.service import Buildd
 
 __all__ = ("ResourceEngine",)
 
@@ -40,8 +44,9 @@ class _OutOfReach(DomainError):
 class ResourceEngine(Ops):
     """Serves every operation of `spec` that carries `x-resource`; `handle(operation_id, ...)` is the one door."""
 
-    def __init__(self, ops: Ops, spec: Spec) -> None:
-        super().__init__(ops.store, ops.clock, ops.ids, ops.outbox, ops.settings)
+    def __init__(self, api: Buildd, spec: Spec) -> None:
+        super().__init__(api.store, api.clock, api.ids, api.outbox, api.settings)
+        self.api = api  # what hooks see
         self.operations = resource_operations(spec)
 
     def handles(self, operation_id: str) -> bool:
@@ -61,18 +66,18 @@ class ResourceEngine(Ops):
             raise BadRequest(f"{res.id_param} is required")
         if rop.action == "get":
             with self.store.lock:
-                return self._reply(rop, self._record(rop, res, principal, record_id))
+                return self._reply(rop, self._record(rop, res, principal, record_id, path))
         if rop.action == "update":
-            return self._update(rop, res, principal, record_id, body or {})
-        return self._delete(rop, res, principal, record_id)
+            return self._update(rop, res, principal, record_id, path, body or {})
+        return self._delete(rop, res, principal, record_id, path)
 
     # -- reach --------------------------------------------------------------------------------------------------
 
     @staticmethod
     def _scope_id(res: Resource, path: Mapping[str, str], query: Mapping[str, str]) -> str:
-        scope_id = path.get(res.scope_field) or query.get(res.scope_field)
+        scope_id = path.get(res.scope_param) or query.get(res.scope_param)
         if not scope_id:
-            raise BadRequest(f"{res.scope_field} is required")
+            raise BadRequest(f"{res.scope_param} is required")
         return scope_id
 
     def _reach(self, rop: ResourceOperation, res: Resource, principal: Principal, scope_id: str) -> Record:
@@ -99,13 +104,20 @@ class ResourceEngine(Ops):
                 raise _OutOfReach(rule.status, rule.error) from exc
             raise
 
-    def _record(self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str) -> Record:
-        """The record, if it exists and its scope is within reach; else the operation's ownership answer."""
+    def _record(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, path: Mapping[str, str]
+    ) -> Record:
+        """The record, if it exists and its scope is within reach; else the operation's ownership answer. A scope
+        the path names (`/api/workspaces/{id}/schedules/{scheduleId}`) is reached first, and the record must
+        belong to it."""
+        named_scope = path.get(res.scope_param)
+        if named_scope is not None:
+            self._reach(rop, res, principal, named_scope)
         record = self.store.get(res.table, record_id)
         try:
-            if record is None:
+            if record is None or (named_scope is not None and record.get(res.scope_field) != named_scope):
                 raise NotFound.of(res.title)
-            self._reach(rop, res, principal, str(record[res.scope_field]))
+            self._reach(rop, res, principal, text(record, res.scope_field))
         except DomainError as exc:
             rule = rop.op.ownership
             if rule is not None and rule.resource == res.name:
@@ -140,7 +152,7 @@ class ResourceEngine(Ops):
                 for r in self.store.find(res.table, "scope", scope_id)
                 if all(str(r.get(f)) == query[f] for f in rop.filters if f in query and f != res.scope_field)
             ]
-            rows.sort(key=lambda r: (parse_iso(str(r["createdAt"])), str(r["id"])), reverse=True)
+            rows.sort(key=lambda r: (parse_iso(text(r, "createdAt")), id_of(r)), reverse=True)
             total = len(rows)
             shown = rows[offset : offset + limit] if limit is not None else rows[offset:]
             items = [{k: v for k, v in r.items() if k not in rop.write_only} for r in shown]
@@ -163,39 +175,56 @@ class ResourceEngine(Ops):
             record.update({name: res.default_value(name, stamp) for name in res.defaults})
             record.update({k: v for k, v in body.items() if k in rop.fields and k not in ("id", res.scope_field)})
             record.update({"createdAt": now, "updatedAt": now})
+            res.run_hook("before_create", HookCall(self.api, principal, stamp, record))
             record.update({name: fn(stamp, record) for name, fn in res.derived.items()})
             created = self.store.insert(res.table, record)
+            res.run_hook("after_create", HookCall(self.api, principal, stamp, dict(created)))
             self._announce(res, "create", created)
             return self._reply(rop, created)
 
     def _update(
-        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, body: Mapping[str, Any]
+        self,
+        rop: ResourceOperation,
+        res: Resource,
+        principal: Principal,
+        record_id: str,
+        path: Mapping[str, str],
+        body: Mapping[str, Any],
     ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
-            record = self._record(rop, res, principal, record_id)
+            record = self._record(rop, res, principal, record_id, path)
             locked = res.immutable | {"id", res.scope_field, "createdAt", "updatedAt"}
             changes = {k: v for k, v in body.items() if k in rop.fields and k not in locked}
             now = self._now()
             changes["updatedAt"] = now
-            stamp = Stamp(now=now, principal=principal, scope_id=str(record[res.scope_field]), new_id=record_id)
+            stamp = Stamp(now=now, principal=principal, scope_id=text(record, res.scope_field), new_id=record_id)
+            res.run_hook("before_update", HookCall(self.api, principal, stamp, {**record, **changes}, changes, record))
             merged = {**record, **changes}
             changes.update({name: fn(stamp, merged) for name, fn in res.derived.items()})
             updated = self.store.update(res.table, record_id, changes)
+            res.run_hook("after_update", HookCall(self.api, principal, stamp, dict(updated), changes, record))
             self._announce(res, "update", updated)
             return self._reply(rop, updated)
 
-    def _delete(self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str) -> Reply:
+    def _delete(
+        self, rop: ResourceOperation, res: Resource, principal: Principal, record_id: str, path: Mapping[str, str]
+    ) -> Reply:
         self._may_write(res, principal)
         with self.store.transaction():
-            record = self._record(rop, res, principal, record_id)
+            record = self._record(rop, res, principal, record_id, path)
+            stamp = Stamp(
+                now=self._now(), principal=principal, scope_id=text(record, res.scope_field), new_id=record_id
+            )
+            res.run_hook("before_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             for cascade in res.cascades:
                 for child in list(self.store.find(cascade.table, cascade.field, record_id)):
                     if cascade.detach:
-                        self.store.update(cascade.table, str(child["id"]), {cascade.field: None})
+                        self.store.update(cascade.table, id_of(child), {cascade.field: None})
                     else:
-                        self.store.delete(cascade.table, str(child["id"]))
+                        self.store.delete(cascade.table, id_of(child))
             self.store.delete(res.table, record_id)
+            res.run_hook("after_delete", HookCall(self.api, principal, stamp, dict(record), previous=record))
             self._announce(res, "delete", record)
             return rop.status, self._view(rop, record) if rop.envelope else {"success": True}
 
@@ -213,9 +242,9 @@ class ResourceEngine(Ops):
         if name is None:
             return
         if res.scope == "worker":
-            channel = worker_channel(str(record["workerId"]))
+            channel = worker_channel(text(record, "workerId"))
         elif record.get("workspaceId"):
-            channel = workspace_channel(str(record["workspaceId"]))
+            channel = workspace_channel(text(record, "workspaceId"))
         else:
             return  # team and account records outside a workspace have no public channel
         self._emit(channel, name, {res.name: {k: v for k, v in record.items() if k not in self._hidden(res)}})

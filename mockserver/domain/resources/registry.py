@@ -6,19 +6,23 @@ from collections.abc import Iterator
 
 from mockserver.domain._indexes import register_group_index, unregister_group_index
 from mockserver.domain.resources.declaration import Resource
-from mockserver.domain.store import register_table, unregister_table
+from mockserver.domain.store import TABLES, register_table, unregister_table
 
 __all__ = ("declare", "declared", "forget", "resource")
 
 _DECLARED: dict[str, Resource] = {}
+_OWN_TABLES: set[str] = set()  # tables `declare` created (a resource may live in a table that already exists)
 
 
 def declare(res: Resource) -> Resource:
     """Register `res` (its table keyed by `id` and indexed by scope, and an index per cascade) for every store
-    built from now on."""
+    built from now on. A table that exists already (one of today's resources moved onto the layer, e.g.
+    `artifacts`) is used as it is: only the scope index is added."""
     if res.name in _DECLARED:
         raise ValueError(f"resource {res.name!r} is already declared")
-    register_table(res.table, "id")
+    if res.table not in TABLES:
+        register_table(res.table, "id")
+        _OWN_TABLES.add(res.table)
     register_group_index(res.table, "scope", res.scope_field)
     for cascade in res.cascades:  # the children are found by their field holding this resource's id
         register_group_index(cascade.table, cascade.field, cascade.field)
@@ -32,7 +36,9 @@ def forget(name: str) -> None:
     for cascade in res.cascades:
         unregister_group_index(cascade.table, cascade.field)
     unregister_group_index(res.table, "scope")
-    unregister_table(res.table)
+    if res.table in _OWN_TABLES:
+        _OWN_TABLES.discard(res.table)
+        unregister_table(res.table)
 
 
 def resource(name: str) -> Resource:

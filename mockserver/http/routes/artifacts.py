@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockserver.domain.areas.artifacts import Artifacts
 from mockserver.http.routes import Call, Reply, handles
 from mockserver.http.routes._params import integer
 
@@ -10,7 +11,7 @@ __all__ = ()
 
 @handles("listArtifacts")
 def list_artifacts(call: Call) -> Reply:
-    return call.api.list_artifacts(
+    return call.api.area(Artifacts).list_artifacts(
         call.principal,
         workspace_id=call.query.get("workspaceId"),
         worker_id=call.query.get("workerId"),
@@ -18,13 +19,3 @@ def list_artifacts(call: Call) -> Reply:
         type=call.query.get("type"),
         limit=integer(call.query, "limit"),
     )
-
-
-@handles("getArtifact")
-def get_artifact(call: Call) -> Reply:
-    return call.api.get_artifact(call.principal, call.path["artifactId"])
-
-
-@handles("updateArtifact")
-def update_artifact(call: Call) -> Reply:
-    return call.api.update_artifact(call.principal, call.path["artifactId"], call.body or {})

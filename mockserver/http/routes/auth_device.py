@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockserver.domain.areas.accounts import Devices
 from mockserver.http.routes import Call, Reply, handles
 
 __all__ = ()
@@ -9,14 +10,14 @@ __all__ = ()
 
 @handles("createDeviceCode")
 def create_device_code(call: Call) -> Reply:
-    return call.api.create_device_code(call.body)
+    return call.api.area(Devices).create_device_code(call.body)
 
 
 @handles("exchangeDeviceToken")
 def exchange_device_token(call: Call) -> Reply:
-    return call.api.exchange_device_token(call.body or {})
+    return call.api.area(Devices).exchange_device_token(call.body or {})
 
 
 @handles("approveDevice")
 def approve_device(call: Call) -> Reply:
-    return call.api.approve_device(call.principal, call.body or {})
+    return call.api.area(Devices).approve_device(call.principal, call.body or {})

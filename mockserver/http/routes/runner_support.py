@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockserver.domain.areas.runner_support import ErrorTraces, RunnerSupport, WorkspaceConfig
 from mockserver.http.routes import Call, Reply, handles
 
 __all__ = ()
@@ -9,38 +10,38 @@ __all__ = ()
 
 @handles("getVersion")
 def get_version(call: Call) -> Reply:
-    return call.api.get_version()
+    return call.api.area(RunnerSupport).get_version()
 
 
 @handles("matchRepos")
 def match_repos(call: Call) -> Reply:
-    return call.api.match_repos(call.principal, call.body or {})
+    return call.api.area(RunnerSupport).match_repos(call.principal, call.body or {})
 
 
 @handles("cleanupTasks")
 def cleanup_tasks(call: Call) -> Reply:
-    return call.api.cleanup_tasks(call.principal)
+    return call.api.area(RunnerSupport).cleanup_tasks(call.principal)
 
 
 @handles("getWorkspaceConfig")
 def get_workspace_config(call: Call) -> Reply:
-    return call.api.get_workspace_config(call.principal, call.path["id"])
+    return call.api.area(WorkspaceConfig).get_workspace_config(call.principal, call.path["id"])
 
 
 @handles("saveWorkspaceConfig")
 def save_workspace_config(call: Call) -> Reply:
-    return call.api.save_workspace_config(call.principal, call.path["id"], call.body or {})
+    return call.api.area(WorkspaceConfig).save_workspace_config(call.principal, call.path["id"], call.body or {})
 
 
 @handles("updateReleaseConfig")
 def update_release_config(call: Call) -> Reply:
-    return call.api.update_release_config(call.principal, call.path["id"], call.body or {})
+    return call.api.area(WorkspaceConfig).update_release_config(call.principal, call.path["id"], call.body or {})
 
 
 @handles("listWorkerErrorTraces")
 def list_worker_error_traces(call: Call) -> Reply:
     limit = call.query.get("limit")
-    return call.api.worker_error_traces(
+    return call.api.area(ErrorTraces).worker_error_traces(
         call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
     )
 
@@ -48,6 +49,6 @@ def list_worker_error_traces(call: Call) -> Reply:
 @handles("listTaskErrorTraces")
 def list_task_error_traces(call: Call) -> Reply:
     limit = call.query.get("limit")
-    return call.api.task_error_traces(
+    return call.api.area(ErrorTraces).task_error_traces(
         call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mockserver.domain.areas.task_actions import TaskActions
+from mockserver.domain.areas.tasks import Tasks
 from mockserver.http.routes import Call, Reply, handles
 from mockserver.http.routes._params import flag, integer
 
@@ -10,7 +12,7 @@ __all__ = ()
 
 @handles("listTasks")
 def list_tasks(call: Call) -> Reply:
-    return call.api.list_tasks(
+    return call.api.area(Tasks).list_tasks(
         call.principal,
         workspace_id=call.query.get("workspaceId"),
         status=call.query.get("status"),
@@ -21,39 +23,41 @@ def list_tasks(call: Call) -> Reply:
 
 @handles("createTask")
 def create_task(call: Call) -> Reply:
-    return call.api.create_task(call.principal, call.body or {})
+    return call.api.area(Tasks).create_task(call.principal, call.body or {})
 
 
 @handles("getTask")
 def get_task(call: Call) -> Reply:
-    return call.api.get_task(call.principal, call.path["id"], call.query.get("include"))
+    return call.api.area(Tasks).get_task(call.principal, call.path["id"], call.query.get("include"))
 
 
 @handles("updateTask")
 def update_task(call: Call) -> Reply:
-    return call.api.update_task(call.principal, call.path["id"], call.body or {})
+    return call.api.area(Tasks).update_task(call.principal, call.path["id"], call.body or {})
 
 
 @handles("deleteTask")
 def delete_task(call: Call) -> Reply:
-    return call.api.delete_task(call.principal, call.path["id"], force=flag(call.query, "force"))
+    return call.api.area(Tasks).delete_task(call.principal, call.path["id"], force=flag(call.query, "force"))
 
 
 @handles("startTask")
 def start_task(call: Call) -> Reply:
-    return call.api.start_task(call.principal, call.path["id"], call.body)
+    return call.api.area(TaskActions).start_task(call.principal, call.path["id"], call.body)
 
 
 @handles("reassignTask")
 def reassign_task(call: Call) -> Reply:
-    return call.api.reassign_task(call.principal, call.path["id"], force=flag(call.query, "force"), body=call.body)
+    return call.api.area(TaskActions).reassign_task(
+        call.principal, call.path["id"], force=flag(call.query, "force"), body=call.body
+    )
 
 
 @handles("listTaskMessages")
 def list_task_messages(call: Call) -> Reply:
-    return call.api.list_task_messages(call.principal, call.path["id"])
+    return call.api.area(TaskActions).list_task_messages(call.principal, call.path["id"])
 
 
 @handles("createTaskNote")
 def create_task_note(call: Call) -> Reply:
-    return 201, call.api.create_task_note(call.principal, call.path["id"], call.body or {})
+    return 201, call.api.area(TaskActions).create_task_note(call.principal, call.path["id"], call.body or {})

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.tasks import Tasks
+from mockserver.domain.areas.workers import Workers
 from mockserver.domain.auth import authenticate
 from mockserver.domain.claims import branch_name, slugify
 from mockserver.domain.errors import BadRequest, Forbidden, LimitExceeded
@@ -36,7 +38,7 @@ def test_claim_by_trigger_key_is_forbidden(api, key):
 
 def test_claim_without_runner_is_rejected(api, key):
     with pytest.raises(BadRequest, match="runner is required"):
-        api.claim_tasks(key("svc"), {"workspaceId": WEB})
+        api.area(Workers).claim_tasks(key("svc"), {"workspaceId": WEB})
 
 
 def test_claim_at_worker_limit_is_429_with_int_limit_and_current(api, key):
@@ -80,7 +82,7 @@ def test_oauth_claim_counts_an_active_session_per_worker(api, key):
 
 def test_claim_with_zero_slots_reports_no_slots_with_counts(api, key):
     # the spec's schema refuses maxTasks 0 at the HTTP layer (live >= max is a 429 first); the domain still answers
-    result = api.claim_tasks(key("svc"), {"runner": "r", "maxTasks": 0})
+    result = api.area(Workers).claim_tasks(key("svc"), {"runner": "r", "maxTasks": 0})
     assert result == {"workers": [], "diagnostics": {"reason": "no_slots", "activeWorkers": 0, "maxConcurrent": 3}}
 
 
@@ -176,16 +178,16 @@ def test_claim_of_other_team_task_by_id_finds_nothing(api, key):
 
 def test_claim_skips_task_for_runner_that_failed_it_within_a_minute(api, key):
     worker = claim(api, key("svc"), taskId=TASK_IDS["low"])["workers"][0]
-    api.update_worker(key("svc"), worker["id"], {"status": "failed", "error": "boom"})
-    api.update_task(key("svc"), TASK_IDS["low"], {"status": "pending"})
+    api.area(Workers).update_worker(key("svc"), worker["id"], {"status": "failed", "error": "boom"})
+    api.area(Tasks).update_task(key("svc"), TASK_IDS["low"], {"status": "pending"})
     assert claim(api, key("svc"), taskId=TASK_IDS["low"])["workers"] == []
     assert claim(api, key("svc"), taskId=TASK_IDS["low"], runner="runner-2")["workers"]
 
 
 def test_claim_by_same_runner_is_allowed_again_after_the_cooldown(api, key):
     worker = claim(api, key("svc"), taskId=TASK_IDS["low"])["workers"][0]
-    api.update_worker(key("svc"), worker["id"], {"status": "failed", "error": "boom"})
-    api.update_task(key("svc"), TASK_IDS["low"], {"status": "pending"})
+    api.area(Workers).update_worker(key("svc"), worker["id"], {"status": "failed", "error": "boom"})
+    api.area(Tasks).update_task(key("svc"), TASK_IDS["low"], {"status": "pending"})
     api.clock.advance(61)
     assert claim(api, key("svc"), taskId=TASK_IDS["low"])["workers"]
 
@@ -314,7 +316,7 @@ def test_fifty_concurrent_claimers_get_each_of_twenty_tasks_exactly_once():
 
     def run(principal: Any) -> None:
         barrier.wait()
-        got = api.claim_tasks(principal, {"runner": "r", "workspaceId": WEB, "maxTasks": 2})
+        got = api.area(Workers).claim_tasks(principal, {"runner": "r", "workspaceId": WEB, "maxTasks": 2})
         with lock:
             claimed.extend(w["taskId"] for w in got["workers"])
 

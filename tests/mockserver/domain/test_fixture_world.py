@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.task_actions import TaskActions
+from mockserver.domain.areas.workers import Workers
 from mockserver.domain.auth import authenticate
 from mockserver.domain.errors import DomainError
 from mockserver.domain.events import Outbox
@@ -31,7 +33,7 @@ def test_every_fixture_key_gets_a_documented_claim_answer(fixture_world, spec):
             api.store, authorization=f"Bearer {credential['apiKey']}", session_token=None, accept={"apiKey"}
         )
         try:
-            result = api.claim_tasks(principal, {"runner": "r", "claimAcrossAccessible": True})
+            result = api.area(Workers).claim_tasks(principal, {"runner": "r", "claimAcrossAccessible": True})
             answers[principal.account["name"]] = len(result["workers"]) or result["diagnostics"]["reason"]
         except DomainError as exc:
             answers[principal.account["name"]] = exc.status
@@ -65,4 +67,4 @@ def test_the_large_world_leaves_every_repo_workspace_room_under_its_cap(size):
         and api.store.get("workspaces", t["workspaceId"])["teamId"] == principal.account["teamId"]
         and api.store.get("workspaces", t["workspaceId"]).get("accessMode") == "open"
     )
-    assert api.start_task(principal, task["id"], None)["started"] is True  # no workspace_cap_reached
+    assert api.area(TaskActions).start_task(principal, task["id"], None)["started"] is True  # no workspace_cap_reached

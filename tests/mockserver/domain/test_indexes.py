@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from mockserver.domain import access
+from mockserver.domain.areas.tasks import Tasks
+from mockserver.domain.areas.workers import Workers
 from mockserver.domain.auth import Principal, authenticate
 from mockserver.domain.claims import derive_capabilities
 from mockserver.domain.errors import DomainError
@@ -56,7 +58,7 @@ def reference_list(
     limit: int | None = None,
     offset: int | None = None,
 ) -> dict[str, Any]:
-    """`TaskOps.list_tasks` as it was: every visible task filtered and sorted."""
+    """`Tasks.list_tasks` as it was: every visible task filtered and sorted."""
     store = api.store
     workspaces = access.visible_workspaces(store, principal)
     if workspace_id is not None:
@@ -378,14 +380,14 @@ def assert_lists_match(api: Buildd, rng: random.Random, who: list[Principal]) ->
         ):
             workspace_id = rng.choice((None, None, WEB, VAULT, GLOBEX_APP, uid(404)))
             args: dict[str, Any] = {"workspace_id": workspace_id, "status": status}
-            assert api.list_tasks(principal, **args) == reference_list(api, principal, **args), args
+            assert api.area(Tasks).list_tasks(principal, **args) == reference_list(api, principal, **args), args
             for limit, offset in (
                 (rng.randint(1, 200), rng.randint(0, 260)),
                 (rng.randint(1, 30), 0),
                 (rng.randint(1, 5), rng.randint(0, 40)),
             ):
                 paged = {**args, "limit": limit, "offset": offset}
-                assert api.list_tasks(principal, **paged) == reference_list(api, principal, **paged), paged
+                assert api.area(Tasks).list_tasks(principal, **paged) == reference_list(api, principal, **paged), paged
 
 
 # -- the tests --------------------------------------------------------------------------------------------------------
@@ -431,7 +433,7 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
                         api.store, api.clock.now(), api._emit, api._event_task, account_id=str(account["id"])
                     )
                 expected = reference_claim(api, account, body)
-                result = api.claim_tasks(by_name[name], body)
+                result = api.area(Workers).claim_tasks(by_name[name], body)
                 assert ([w["taskId"] for w in result["workers"]], result.get("diagnostics")) == expected, body
             elif roll < 0.5:
                 live = [
@@ -442,7 +444,7 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
                 if live:
                     worker = rng.choice(live)
                     owner = next(p for p in who if p.account_id == worker["accountId"])
-                    api.update_worker(
+                    api.area(Workers).update_worker(
                         owner, worker["id"], {"status": rng.choice(("running", "completed", "failed", "waiting_input"))}
                     )
             elif roll < 0.62:
@@ -456,9 +458,9 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
                         {"title": "renamed"},
                     )
                 )
-                api.update_task(ada, task["id"], change)
+                api.area(Tasks).update_task(ada, task["id"], change)
             elif roll < 0.7:
-                api.create_task(
+                api.area(Tasks).create_task(
                     ada,
                     {
                         "title": f"new {step}",
@@ -471,7 +473,7 @@ def test_indexes_follow_random_changes_and_rollbacks(seed: int) -> None:
                 )
             elif roll < 0.75:
                 task = rng.choice(list(api.store.rows("tasks")))
-                api.delete_task(ada, task["id"], force=True)
+                api.area(Tasks).delete_task(ada, task["id"], force=True)
             elif roll < 0.85:
                 with pytest.raises(RuntimeError), api.store.transaction():
                     for task in rng.sample(list(api.store.rows("tasks")), 5):
@@ -518,7 +520,7 @@ def test_a_claim_sweeps_exactly_the_stale_workers_the_full_scan_finds() -> None:
             if now - parse_iso(str(w["updatedAt"])) > STALE_AFTER.get(str(w["status"]), timedelta.max)
             or (now - parse_iso(str(w["updatedAt"])) > HEARTBEAT_WINDOW and minutes >= 160)
         }
-        api.claim_tasks(svc, {"runner": "r9", "maxTasks": 0})
+        api.area(Workers).claim_tasks(svc, {"runner": "r9", "maxTasks": 0})
         failed = {e.payload["workerId"] for e in api.outbox.drain() if e.name == "worker:failed"}
         assert failed == expected, minutes
 
@@ -555,7 +557,7 @@ def test_the_claim_queue_releases_a_task_when_its_start_comes_and_still_checks_i
     assert later["id"] in [e[2] for entries in api.store.claim_queue(WEB, after).values() for e in entries]
     # released, then asked for an earlier instant: the claim's own startAt check keeps it back
     svc = principals(api)[0]
-    result = api.claim_tasks(svc, {"runner": "r", "maxTasks": 10, "workspaceId": WEB})
+    result = api.area(Workers).claim_tasks(svc, {"runner": "r", "maxTasks": 10, "workspaceId": WEB})
     assert later["id"] not in [w["taskId"] for w in result["workers"]]
 
 

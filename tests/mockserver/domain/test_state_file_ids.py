@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mockserver.domain.areas.accounts import Accounts
+from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.auth import authenticate, hash_key
 from mockserver.domain.events import Outbox
 from mockserver.domain.runtime import Clock, Ids
@@ -31,9 +33,9 @@ def test_d1_a_resumed_state_file_never_hands_out_an_id_or_a_key_twice(tmp_path: 
         api = _start(path)
         svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
         ada = authenticate(api.store, authorization=None, session_token=SESSIONS["ada"], accept={"session"})
-        task = api.create_task(svc, {"title": f"life {life}", "workspaceId": WEB})
-        account = api.create_account(ada, {"name": f"runner {life}", "type": "service"})
-        regenerated = api.regenerate_account_key(ada, account["id"])["apiKey"]
+        task = api.area(Tasks).create_task(svc, {"title": f"life {life}", "workspaceId": WEB})
+        account = api.area(Accounts).create_account(ada, {"name": f"runner {life}", "type": "service"})
+        regenerated = api.area(Accounts).regenerate_account_key(ada, account["id"])["apiKey"]
         for value in (task["id"], account["id"]):
             assert value not in ids, f"life {life} reused id {value}"
             ids.add(value)
@@ -56,7 +58,7 @@ def test_d1_a_fresh_state_file_keeps_the_seeded_ids(tmp_path: Path) -> None:
     def first_task_id(state_file: Path | None) -> str:
         api = Buildd(Store(build_world(), state_file=state_file), Clock(frozen_at=EPOCH), Ids(5), Outbox())
         svc = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
-        task_id = str(api.create_task(svc, {"title": "x", "workspaceId": WEB})["id"])
+        task_id = str(api.area(Tasks).create_task(svc, {"title": "x", "workspaceId": WEB})["id"])
         api.store.close()
         return task_id
 

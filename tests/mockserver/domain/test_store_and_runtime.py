@@ -12,6 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.domain.areas.accounts import Accounts
+from mockserver.domain.areas.artifacts import Artifacts
+from mockserver.domain.areas.task_actions import TaskActions
+from mockserver.domain.areas.tasks import Tasks
+from mockserver.domain.areas.worker_control import WorkerControl
+from mockserver.domain.areas.workers import Workers
+from mockserver.domain.areas.workspaces import Workspaces
 from mockserver.domain.auth import authenticate
 from mockserver.domain.errors import BadRequest
 from mockserver.domain.events import Outbox
@@ -60,7 +67,7 @@ def test_two_mocks_with_the_same_seed_hand_out_the_same_ids():
         principal = authenticate(
             api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"}
         )
-        return str(api.claim_tasks(principal, {"runner": "r"})["workers"][0]["id"])
+        return str(api.area(Workers).claim_tasks(principal, {"runner": "r"})["workers"][0]["id"])
 
     assert first_worker_id() == first_worker_id()
 
@@ -91,7 +98,9 @@ def test_a_failing_transaction_leaves_no_trace(api, key):
 def test_a_rejected_operation_emits_no_event(api, key):
     events(api)
     with pytest.raises(BadRequest):
-        api.create_task(key("svc"), {"title": "x", "workspaceId": WEB, "dependsOn": [TASK_IDS["globex-task"]]})
+        api.area(Tasks).create_task(
+            key("svc"), {"title": "x", "workspaceId": WEB, "dependsOn": [TASK_IDS["globex-task"]]}
+        )
     assert events(api) == []
 
 
@@ -113,8 +122,8 @@ def test_state_file_write_through_survives_a_reopen(tmp_path: Path, key):
     path = tmp_path / "state.sqlite"
     api = Buildd(Store(build_world(), state_file=path), Clock(frozen_at=EPOCH), Ids(5), Outbox())
     principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
-    worker = api.claim_tasks(principal, {"runner": "r", "taskId": TASK_IDS["high"]})["workers"][0]
-    created = api.create_task(principal, {"title": "persist me", "workspaceId": WEB})
+    worker = api.area(Workers).claim_tasks(principal, {"runner": "r", "taskId": TASK_IDS["high"]})["workers"][0]
+    created = api.area(Tasks).create_task(principal, {"title": "persist me", "workspaceId": WEB})
     api.store.close()
 
     reopened = Store({"teams": []}, state_file=path)  # an existing state file wins over the world given
@@ -130,7 +139,7 @@ def test_state_file_write_through_survives_a_reopen(tmp_path: Path, key):
 def _write_then_die(path: str) -> None:
     api = Buildd(Store(build_world(), state_file=path), Clock(frozen_at=EPOCH), Ids(5), Outbox())
     principal = authenticate(api.store, authorization=f"Bearer {key_for('svc')}", session_token=None, accept={"apiKey"})
-    api.create_task(principal, {"title": "acknowledged", "workspaceId": WEB})
+    api.area(Tasks).create_task(principal, {"title": "acknowledged", "workspaceId": WEB})
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -159,7 +168,7 @@ def test_sweep_returns_expired_claims_to_pending(api, key):
 def test_sweep_fails_idle_workers_after_five_minutes_and_running_ones_after_fifteen(api, key):
     idle = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
     running = claim(api, key("svc"), taskId=TASK_IDS["low"])["workers"][0]
-    api.update_worker(key("svc"), running["id"], {"status": "running"})
+    api.area(Workers).update_worker(key("svc"), running["id"], {"status": "running"})
     events(api)
     assert api.advance_clock(5 * 60 + 1)["swept"]["failedWorkers"] == 1
     assert api.store.get("workers", idle["id"])["status"] == "failed"
@@ -173,7 +182,7 @@ def test_sweep_spares_workers_that_keep_reporting(api, key):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
     for _ in range(4):
         api.advance_clock(4 * 60)
-        api.update_worker(key("svc"), worker["id"], {"progress": 10})
+        api.area(Workers).update_worker(key("svc"), worker["id"], {"progress": 10})
     assert api.store.get("workers", worker["id"])["status"] == "idle"
 
 
@@ -184,7 +193,7 @@ def test_clock_never_moves_backwards(api):
 
 def test_timestamps_written_by_the_service_come_from_the_injected_clock(api, key):
     api.clock.advance(30)
-    task = api.create_task(key("svc"), {"title": "x", "workspaceId": WEB})
+    task = api.area(Tasks).create_task(key("svc"), {"title": "x", "workspaceId": WEB})
     assert task["createdAt"] == at(0.5) == to_iso(api.clock.now())
 
 
@@ -203,7 +212,7 @@ def test_reset_with_a_seed_replays_the_same_ids(api, key):
 def test_outbox_listener_gets_events_in_commit_order_instead_of_the_buffer(raw_api, key):
     heard: list[str] = []
     raw_api.outbox.listener = lambda event: heard.append(event.name)
-    raw_api.create_task(key("svc"), {"title": "x", "workspaceId": WEB})
+    raw_api.area(Tasks).create_task(key("svc"), {"title": "x", "workspaceId": WEB})
     assert heard == ["task:created", "task:assigned"] and raw_api.outbox.drain() == []
 
 
@@ -226,20 +235,30 @@ SCHEMA_OF_TABLE = {
 
 def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(api, key, user, spec):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    api.update_worker(
+    api.area(Workers).update_worker(
         key("svc"),
         worker["id"],
         {"status": "running", "costUsd": 1.5, "appendMilestones": [{"type": "status", "label": "go", "ts": ms(0)}]},
     )
-    api.create_worker_artifact(key("svc"), worker["id"], {"type": "link", "title": "PR", "url": "https://x"})
-    api.update_worker(key("svc"), worker["id"], {"status": "completed", "summary": "done"})
-    api.create_task_note(key("svc"), TASK_IDS["high"], {"type": "question", "title": "?"})
-    api.create_schedule(user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}})
-    api.send_heartbeat(key("svc"), {"localUiUrl": "http://x", "environment": {"os": "linux"}})
-    api.create_account(user("ada"), {"name": "ci", "type": "service", "workspaceId": WEB})
-    api.create_workspace(user("ada"), {"repoUrl": "https://github.com/acme/new"})
-    api.link_workspace_account(user("ada"), WEB, {"accountId": ACCOUNT_IDS["admin"], "canCreate": True})
-    api.create_task(key("admin"), {"title": "t", "workspaceId": WEB, "startIn": 5})
+    api.area(Artifacts).create_worker_artifact(
+        key("svc"), worker["id"], {"type": "link", "title": "PR", "url": "https://x"}
+    )
+    api.area(Workers).update_worker(key("svc"), worker["id"], {"status": "completed", "summary": "done"})
+    api.area(TaskActions).create_task_note(key("svc"), TASK_IDS["high"], {"type": "question", "title": "?"})
+    api.serve_resource(
+        "createSchedule",
+        user("ada"),
+        {"id": WEB},
+        {},
+        {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}},
+    )
+    api.area(WorkerControl).send_heartbeat(key("svc"), {"localUiUrl": "http://x", "environment": {"os": "linux"}})
+    api.area(Accounts).create_account(user("ada"), {"name": "ci", "type": "service", "workspaceId": WEB})
+    api.area(Workspaces).create_workspace(user("ada"), {"repoUrl": "https://github.com/acme/new"})
+    api.area(Workspaces).link_workspace_account(
+        user("ada"), WEB, {"accountId": ACCOUNT_IDS["admin"], "canCreate": True}
+    )
+    api.area(Tasks).create_task(key("admin"), {"title": "t", "workspaceId": WEB, "startIn": 5})
     api.advance_clock(20 * 60)
     dumped = api.store.dump()
     for table, schema in SCHEMA_OF_TABLE.items():
@@ -250,3 +269,15 @@ def test_stored_records_stay_in_the_spec_wire_shape_after_every_kind_of_change(a
 
 def test_iso_pads_early_years_to_four_digits():
     assert to_iso(datetime(232, 10, 9, 3, 2, 26, 529000, tzinfo=UTC)) == "0232-10-09T03:02:26.529Z"
+
+
+def test_typed_field_reads_return_strings_and_name_a_broken_record() -> None:
+    from mockserver.domain.fields import id_of, text, text_or_none
+
+    record = {"id": "t1", "title": "x", "startAt": None, "priority": 3}
+    assert (id_of(record), text(record, "title"), text_or_none(record, "startAt")) == ("t1", "x", None)
+    assert text_or_none(record, "missing") is None
+    with pytest.raises(TypeError, match="'priority' holds int"):
+        text(record, "priority")  # str() would have made it "3" and hidden the broken record
+    with pytest.raises(TypeError, match="'startAt' holds NoneType"):
+        text(record, "startAt")

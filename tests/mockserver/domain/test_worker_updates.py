@@ -6,6 +6,11 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.artifacts import Artifacts
+from mockserver.domain.areas.task_actions import TaskActions
+from mockserver.domain.areas.tasks import Tasks
+from mockserver.domain.areas.worker_control import WorkerControl
+from mockserver.domain.areas.workers import Workers
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 
 from .conftest import ACCOUNT_IDS, TASK_IDS, WEB, at, claim, events, ms, uid
@@ -17,7 +22,7 @@ def worker(api, key) -> dict[str, Any]:
 
 
 def patch(api, key, worker, **body: Any) -> dict[str, Any]:
-    return api.update_worker(key("svc"), worker["id"], body)
+    return api.area(Workers).update_worker(key("svc"), worker["id"], body)
 
 
 def task_of(api, worker) -> dict[str, Any]:
@@ -29,22 +34,22 @@ def task_of(api, worker) -> dict[str, Any]:
 
 def test_patch_of_another_accounts_worker_is_forbidden(api, key, worker):
     with pytest.raises(Forbidden) as exc:
-        api.update_worker(key("admin"), worker["id"], {"progress": 5})
+        api.area(Workers).update_worker(key("admin"), worker["id"], {"progress": 5})
     assert exc.value.body() == {"error": "Forbidden"}
 
 
 def test_patch_of_unknown_worker_is_not_found_before_ownership(api, key):
     with pytest.raises(NotFound, match="Worker not found"):
-        api.update_worker(key("admin"), uid(999), {"progress": 5})
+        api.area(Workers).update_worker(key("admin"), uid(999), {"progress": 5})
 
 
 def test_get_of_another_accounts_worker_is_forbidden(api, key, worker):
     with pytest.raises(Forbidden):
-        api.get_worker(key("globex-svc"), worker["id"])
+        api.area(Workers).get_worker(key("globex-svc"), worker["id"])
 
 
 def test_get_worker_returns_it_with_task_and_workspace(api, key, worker):
-    got = api.get_worker(key("svc"), worker["id"])
+    got = api.area(Workers).get_worker(key("svc"), worker["id"])
     assert got["task"]["id"] == TASK_IDS["high"] and got["workspace"]["id"] == WEB
 
 
@@ -123,7 +128,7 @@ def test_error_status_is_announced_as_progress_and_failed_as_failed(api, key, wo
 
 
 def test_worker_of_cancelled_task_does_not_revive_it(api, key, worker):
-    api.update_task(key("svc"), worker["taskId"], {"status": "cancelled"})
+    api.area(Tasks).update_task(key("svc"), worker["taskId"], {"status": "cancelled"})
     patch(api, key, worker, status="completed")
     assert task_of(api, worker)["status"] == "cancelled"
 
@@ -145,7 +150,7 @@ def test_patch_after_completion_is_409_with_abort(api, key, worker):
 
 
 def test_running_after_reassignment_is_409_terminated(api, key, user, worker):
-    api.reassign_task(user("ada"), worker["taskId"], force=True)
+    api.area(TaskActions).reassign_task(user("ada"), worker["taskId"], force=True)
     with pytest.raises(Conflict) as exc:
         patch(api, key, worker, status="running")
     assert exc.value.body()["error"] == "Worker was terminated - task may have been reassigned"
@@ -185,7 +190,7 @@ def test_completion_of_artifact_required_task_needs_a_pr_or_an_artifact(api, key
     with pytest.raises(BadRequest) as exc:
         patch(api, key, worker, status="completed")
     assert exc.value.body()["hint"] == "create_pr or create_artifact"
-    api.create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "Findings"})
+    api.area(Artifacts).create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "Findings"})
     assert patch(api, key, worker, status="completed")["status"] == "completed"
 
 
@@ -198,13 +203,13 @@ def test_completion_with_commits_but_no_output_carries_a_warning(api, key, worke
 
 def test_unknown_status_is_rejected(raw_api, key, worker):
     with pytest.raises(BadRequest, match="Invalid status"):
-        raw_api.update_worker(key("svc"), worker["id"], {"status": "done"})
+        raw_api.area(Workers).update_worker(key("svc"), worker["id"], {"status": "done"})
 
 
 @pytest.mark.parametrize("progress", [-1, 101, "50"])
 def test_progress_outside_0_to_100_is_rejected(raw_api, key, worker, progress):
     with pytest.raises(BadRequest):
-        raw_api.update_worker(key("svc"), worker["id"], {"progress": progress})
+        raw_api.area(Workers).update_worker(key("svc"), worker["id"], {"progress": progress})
 
 
 def test_cost_is_stored_as_decimal_string_and_charged_to_the_account_once(api, key, worker):
@@ -262,8 +267,8 @@ def test_milestones_without_type_or_epoch_ms_ts_are_rejected(api, key, worker):
 
 
 def test_queued_instructions_are_delivered_once(api, key, user, worker):
-    api.instruct_worker(user("ada"), worker["id"], {"message": "Update the changelog"})
+    api.area(WorkerControl).instruct_worker(user("ada"), worker["id"], {"message": "Update the changelog"})
     assert patch(api, key, worker, progress=1)["instructions"] == ["Update the changelog"]
     assert patch(api, key, worker, progress=2)["instructions"] == []
-    history = api.list_task_messages(key("svc"), worker["taskId"])["messages"]
+    history = api.area(TaskActions).list_task_messages(key("svc"), worker["taskId"])["messages"]
     assert history[0]["deliveryState"] == "delivered"

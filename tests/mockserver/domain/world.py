@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from contracts.spec import Spec, load_spec
+from mockserver.domain.areas.workers import Workers
 from mockserver.domain.auth import Principal, authenticate
 from mockserver.domain.errors import DomainError
 from mockserver.domain.events import Event, Outbox
@@ -313,4 +314,4 @@ def events(api: Buildd, name: str | None = None) -> list[Event]:
 
 
 def claim(api: Buildd, principal: Principal, **body: Any) -> dict[str, Any]:
-    return api.claim_tasks(principal, {"runner": "runner-1", **body})
+    return api.area(Workers).claim_tasks(principal, {"runner": "runner-1", **body})

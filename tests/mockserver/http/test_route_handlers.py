@@ -8,6 +8,7 @@ import pytest
 
 from mockserver.domain.areas.missions import Missions
 from mockserver.domain.areas.missions_initiatives import Initiatives
+from mockserver.domain.areas.artifacts import Artifacts
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
@@ -71,7 +72,7 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "recoverWorker": ("svc", {"path": {"id": worker_id}, "body": {"mode": "diagnose"}}),
         "respondToWorker": ("svc", {"path": {"id": worker_id}, "body": {"message": "m"}}),
         "listArtifacts": ("svc", {"query": {"workspaceId": WEB, "limit": "10"}}),
-        "getArtifact": ("svc", {"path": {"artifactId": artifact_id}}),
+        "getArtifact": ("svc", {"path": {"artifactId": artifact_id}}),  # the resource layer's generic handler
         "updateArtifact": ("svc", {"path": {"artifactId": artifact_id}, "body": {"title": "r2"}}),
         "createDeviceCode": ("", {"body": None}),
         "exchangeDeviceToken": ("", {"body": {"device_token": "0" * 64}}),
@@ -345,6 +346,17 @@ def test_handler_translates_its_call_into_one_service_call(api, key, user, opera
     initiative = api.area(Initiatives).create_initiative(user("ada"), {"title": "i"})
     calls = {**_calls(worker["id"], schedule["id"], artifact["id"]), **_mission_calls(mission["id"], initiative["id"])}
     who, fields = calls[operation_id]
+    schedule = api.serve_resource(
+        "createSchedule",
+        user("ada"),
+        {"id": WEB},
+        {},
+        {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}},
+    )[1]["schedule"]
+    artifact = api.area(Artifacts).create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})[
+        "artifact"
+    ]
+    who, fields = _calls(worker["id"], schedule["id"], artifact["id"])[operation_id]
     principal = None if not who else key(who) if who in ACCOUNT_IDS else user(who)
     call = Call(
         operation_id=operation_id,

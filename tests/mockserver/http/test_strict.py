@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from mockserver import MockSettings, create_app
+from mockserver.domain.areas.accounts import Accounts
 from mockserver.domain.events import Event
 from mockserver.http.routes import HANDLERS, Call, load_all
 
@@ -28,7 +29,7 @@ def app_where(monkeypatch: pytest.MonkeyPatch, fixture_world: dict[str, Any]) ->
 
 
 def me(call: Call) -> dict[str, Any]:
-    return call.api.get_me(call.principal)
+    return call.api.area(Accounts).get_me(call.principal)
 
 
 def test_a_body_off_the_schema_is_replaced_by_a_500_that_explains_it(

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from mockserver.domain.events import task_channel, workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     CAPPED_WORKER_STATUSES,
     HEARTBEAT_WINDOW,
@@ -21,7 +22,7 @@ from mockserver.domain.lifecycle import (
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
 
-__all__ = ("ReassignRefused", "TaskActionOps")
+__all__ = ("ReassignRefused", "TaskActions")
 
 NOTE_TYPES = ("decision", "question", "warning", "suggestion", "update")
 
@@ -30,7 +31,7 @@ class ReassignRefused(Forbidden):
     """403 with `{error, reassigned: false, reason, status, isStale}`."""
 
 
-class TaskActionOps(Ops):
+class TaskActions(Area):
     def start_task(self, principal: Principal, task_id: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         """Announce a pending task to runners now (`task:assigned`); 422 when a gate holds it back."""
         body = body or {}
@@ -55,14 +56,14 @@ class TaskActionOps(Ops):
                 changes["priority"] = int(task.get("priority") or 0) + 1
             task = self.store.update("tasks", task_id, changes)
             self._emit(
-                workspace_channel(str(task["workspaceId"])),
+                workspace_channel(text(task, "workspaceId")),
                 "task:assigned",
                 {"task": {**self._event_task(task), "status": task["status"]}, "targetLocalUiUrl": target},
             )
             return {"started": True, "taskId": task_id, "targetLocalUiUrl": target}
 
     def _check_start_gates(self, task: Record, workspace: Record, *, force: bool, cap_exempt: bool) -> None:
-        if not force and task.get("startAt") and parse_iso(str(task["startAt"])) > self.clock.now():
+        if not force and task.get("startAt") and parse_iso(text(task, "startAt")) > self.clock.now():
             raise Unprocessable(
                 "Task is scheduled to start later", gateReason="deferred_start", startAt=task["startAt"], canForce=True
             )
@@ -91,11 +92,11 @@ class TaskActionOps(Ops):
             cap = int(workspace.get("maxConcurrentTasks") or 3)
             active = sum(
                 1
-                for w in self.store.find("workers", "liveWorkspace", str(workspace["id"]))
+                for w in self.store.find("workers", "liveWorkspace", id_of(workspace))
                 if w["status"] in CAPPED_WORKER_STATUSES
             )
             if active >= cap:
-                queue = [entry[2] for entry in self.store.pending_entries(str(workspace["id"]))]
+                queue = [entry[2] for entry in self.store.pending_entries(id_of(workspace))]
                 position = queue.index(task["id"]) + 1 if task["id"] in queue else 0
                 raise Unprocessable(
                     "The workspace is running as many tasks as it may",
@@ -113,7 +114,7 @@ class TaskActionOps(Ops):
         backend = self._choice(body, "backend", ("claude", "codex"))
         with self.store.transaction():
             task, workspace = access.task_for(self.store, principal, task_id)
-            status = str(task["status"])
+            status = text(task, "status")
             live = [w for w in self.store.find("workers", "task", task_id) if w["status"] in LIVE_WORKER_STATUSES]
             stale = self._is_stale(task, live)
             may_take_over = self._may_take_over(principal, workspace)
@@ -163,7 +164,7 @@ class TaskActionOps(Ops):
         switched = backend is not None and backend != task.get("backend")
         changes: dict[str, Any] = {"result": None, **({"backend": backend} if backend else {})}
         task = requeue_task(self.store, task, now, self._emit, event_task=self._event_task(task), changes=changes)
-        runners, capacity = self._runner_capacity(str(task["workspaceId"]))
+        runners, capacity = self._runner_capacity(text(task, "workspaceId"))
         out: dict[str, Any] = {
             "reassigned": True,
             "taskId": task["id"],
@@ -186,7 +187,7 @@ class TaskActionOps(Ops):
     def _may_take_over(self, principal: Principal, workspace: Record) -> bool:
         if principal.is_key:
             return True  # a key that sees the workspace may take its tasks over
-        role = access.team_role(self.store, principal.user_id, str(workspace["teamId"]))
+        role = access.team_role(self.store, principal.user_id, text(workspace, "teamId"))
         return access.ROLE_RANK.get(role or "", 0) >= access.ROLE_RANK["admin"]
 
     def _runner_capacity(self, workspace_id: str) -> tuple[int, int]:
@@ -195,11 +196,11 @@ class TaskActionOps(Ops):
             return 0, 0
         horizon = self.clock.now() - HEARTBEAT_WINDOW
         runners = capacity = 0
-        for account in self.store.find("accounts", "team", str(workspace["teamId"])):
+        for account in self.store.find("accounts", "team", text(workspace, "teamId")):
             if not access.claimable_workspaces(self.store, account, workspace_id):
                 continue
-            for beat in self.store.find("heartbeats", "account", str(account["id"])):
-                if parse_iso(str(beat["lastHeartbeatAt"])) >= horizon:
+            for beat in self.store.find("heartbeats", "account", id_of(account)):
+                if parse_iso(text(beat, "lastHeartbeatAt")) >= horizon:
                     runners += 1
                     capacity += max(
                         0, int(beat.get("maxConcurrentWorkers") or 0) - int(beat.get("activeWorkerCount") or 0)

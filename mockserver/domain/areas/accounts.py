@@ -7,13 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal, hash_key
 from mockserver.domain.errors import BadRequest, NotFound, PreconditionPending
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.records import account_view, new_account
 from mockserver.domain.runtime import parse_iso, to_iso
 
-__all__ = ("AccountOps", "DeviceOps")
+__all__ = ("Accounts", "Devices")
 
 ACCOUNT_TYPES = ("user", "service", "action")
 ACCOUNT_LEVELS = ("trigger", "worker", "admin")
@@ -22,11 +23,11 @@ DEVICE_CODE_TTL = 900
 DEVICE_POLL_INTERVAL = 5
 
 
-class AccountOps(Ops):
+class Accounts(Area):
     def list_accounts(self, principal: Principal) -> dict[str, Any]:
         with self.store.lock:
             rows = [a for team in principal.team_ids for a in self.store.find("accounts", "team", team)]
-            rows.sort(key=lambda a: (parse_iso(str(a["createdAt"])), a["id"]), reverse=True)
+            rows.sort(key=lambda a: (parse_iso(text(a, "createdAt")), a["id"]), reverse=True)
             return {"accounts": [account_view(a) for a in rows]}
 
     def create_account(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +50,7 @@ class AccountOps(Ops):
             account = self.store.insert(
                 "accounts", new_account(id=self.ids.uuid4(), team_id=team_id, fields=body, now=self._now())
             )
-            key = self._issue_key(str(account["id"]))
+            key = self.api.area(Accounts).issue_key(id_of(account))
             if workspace is not None:
                 self.store.upsert(
                     "accountWorkspaces",
@@ -65,19 +66,19 @@ class AccountOps(Ops):
         with self.store.transaction():
             account = access.account_for(self.store, principal, account_id)
             for cred in self.store.find("credentials", "account", account_id):
-                self.store.delete("credentials", str(cred["apiKeyHash"]))
+                self.store.delete("credentials", text(cred, "apiKeyHash"))
             for link in self.store.find("accountWorkspaces", "account", account_id):
                 self.store.delete("accountWorkspaces", f"{account_id}|{link['workspaceId']}")
             for beat in self.store.find("heartbeats", "account", account_id):
                 self.store.delete("heartbeats", f"{account_id}|{beat['localUiUrl']}")
-            self.store.delete("accounts", str(account["id"]))
+            self.store.delete("accounts", id_of(account))
             return {"success": True}
 
     def regenerate_account_key(self, principal: Principal, account_id: str) -> dict[str, Any]:
         """A new key; the old one stops working at once."""
         with self.store.transaction():
             account = access.account_for(self.store, principal, account_id)
-            key = self._issue_key(str(account["id"]))
+            key = self.issue_key(id_of(account))
             return {"apiKey": key, "apiKeyPrefix": key[:12]}
 
     def get_me(self, principal: Principal) -> dict[str, Any]:
@@ -90,17 +91,17 @@ class AccountOps(Ops):
                 me["budgetPacing"] = {"enabled": False, "state": "inert"}
             return self._out(me)
 
-    def _issue_key(self, account_id: str) -> str:
+    def issue_key(self, account_id: str) -> str:
         """Replace the account's credential with a fresh key; only its hash is stored."""
         for cred in self.store.find("credentials", "account", account_id):
-            self.store.delete("credentials", str(cred["apiKeyHash"]))
+            self.store.delete("credentials", text(cred, "apiKeyHash"))
         key = self.ids.api_key()
         self.store.insert("credentials", {"accountId": account_id, "apiKeyHash": hash_key(key)})
         self.store.update("accounts", account_id, {"apiKeyPrefix": key[:12]})
         return key
 
 
-class DeviceOps(AccountOps):
+class Devices(Area):
     """Device login: code -> approve (session) -> token (the key, once).
 
     The store never holds a plaintext key, so approval only binds the code to an account; the key is issued
@@ -149,7 +150,7 @@ class DeviceOps(AccountOps):
             if entry is None or entry["status"] != "pending" or self._expired(entry):
                 raise BadRequest("Invalid or expired code")
             team_id = self._team_for_create(principal, None)
-            name = str(entry["clientName"])
+            name = text(entry, "clientName")
             account = next((a for a in self.store.find("accounts", "team", team_id) if a["name"] == name), None)
             if account is None:
                 account = self.store.insert(
@@ -161,10 +162,10 @@ class DeviceOps(AccountOps):
                         now=self._now(),
                     ),
                 )
-                self._issue_key(str(account["id"]))  # nobody learns this key: the device gets a fresh one
+                self.api.area(Accounts).issue_key(id_of(account))  # nobody learns this key: the device gets a fresh one
             self.store.update(
                 "deviceCodes",
-                str(entry["deviceTokenHash"]),
+                text(entry, "deviceTokenHash"),
                 {"status": "approved", "accountId": account["id"], "userId": principal.user_id},
             )
             return {"success": True, "accountId": account["id"], "accountName": account["name"]}
@@ -182,8 +183,8 @@ class DeviceOps(AccountOps):
             account = self.store.get("accounts", entry.get("accountId"))
             if account is None:
                 raise BadRequest("Unexpected state")
-            key = self._issue_key(str(account["id"]))
-            self.store.update("deviceCodes", str(entry["deviceTokenHash"]), {"status": "collected"})
+            key = self.api.area(Accounts).issue_key(id_of(account))
+            self.store.update("deviceCodes", text(entry, "deviceTokenHash"), {"status": "collected"})
             user = self.store.get("users", entry.get("userId")) or {}
             return {
                 "api_key": key,
@@ -194,4 +195,4 @@ class DeviceOps(AccountOps):
             }
 
     def _expired(self, entry: Mapping[str, Any]) -> bool:
-        return self.clock.now() > parse_iso(str(entry["expiresAt"]))
+        return self.clock.now() > parse_iso(text(entry, "expiresAt"))

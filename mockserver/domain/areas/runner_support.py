@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, fail_worker, requeue_task
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("ErrorTraceOps", "RunnerSupportOps", "WorkspaceConfigOps")
+__all__ = ("ErrorTraces", "RunnerSupport", "WorkspaceConfig")
 
 # what the mock reports as the latest commit of buildd (the real route asks GitHub): fixed, so runs repeat
 MOCK_COMMIT = hashlib.sha1(b"buildd-api-kit mock").hexdigest()
@@ -40,7 +41,7 @@ def _normalised_url(url: Any) -> str | None:
     return re.sub(r"^git@[^:]+:", "", re.sub(r"^https?://[^/]+/", "", text))
 
 
-class RunnerSupportOps(Ops):
+class RunnerSupport(Area):
     def get_version(self) -> dict[str, Any]:
         return {"latestCommit": MOCK_COMMIT, "latestTag": None, "updatedAt": self._now()}
 
@@ -53,7 +54,7 @@ class RunnerSupportOps(Ops):
         with self.store.lock:
             workspaces = access.visible_workspaces(self.store, principal)
             by_url = {_normalised_url(ws.get("repo")): ws for ws in workspaces if _normalised_url(ws.get("repo"))}
-            orgs = {str(ws["repo"]).split("/")[0].lower() for ws in workspaces if ws.get("repo")}
+            orgs = {text(ws, "repo").split("/")[0].lower() for ws in workspaces if ws.get("repo")}
             matched, in_org, external = [], [], []
             for repo in repos[:MATCH_REPOS_KEPT]:
                 if not isinstance(repo, Mapping):
@@ -80,11 +81,14 @@ class RunnerSupportOps(Ops):
             stalled = orphaned = 0
             accounts: set[str] = set()
             for ws in workspaces:
-                for task in self.store.find("tasks", "workspace", str(ws["id"])):
-                    workers = self.store.find("workers", "task", str(task["id"]))
-                    accounts.update(str(w["accountId"]) for w in workers)
+                for task in self.store.find("tasks", "workspace", id_of(ws)):
+                    workers = self.store.find("workers", "task", id_of(task))
+                    accounts.update(text(w, "accountId") for w in workers)
                     for worker in workers:
-                        if worker["status"] in _STALLABLE and now - parse_iso(str(worker["updatedAt"])) > STALLED_AFTER:
+                        if (
+                            worker["status"] in _STALLABLE
+                            and now - parse_iso(text(worker, "updatedAt")) > STALLED_AFTER
+                        ):
                             fail_worker(
                                 self.store,
                                 worker,
@@ -94,9 +98,9 @@ class RunnerSupportOps(Ops):
                                 error="Worker timed out - no activity for over 1 hour",
                             )
                             stalled += 1
-                    task = self.store.get("tasks", str(task["id"])) or task
+                    task = self.store.get("tasks", id_of(task)) or task
                     live = any(
-                        w["status"] in LIVE_WORKER_STATUSES for w in self.store.find("workers", "task", str(task["id"]))
+                        w["status"] in LIVE_WORKER_STATUSES for w in self.store.find("workers", "task", id_of(task))
                     )
                     if task["status"] in _ORPHANABLE and not live:
                         requeue_task(self.store, task, stamp, self._emit, event_task=self._event_task(task))
@@ -105,7 +109,7 @@ class RunnerSupportOps(Ops):
                 beat
                 for account in sorted(accounts)
                 for beat in self.store.find("heartbeats", "account", account)
-                if now - parse_iso(str(beat["lastHeartbeatAt"])) > HEARTBEAT_KEPT
+                if now - parse_iso(text(beat, "lastHeartbeatAt")) > HEARTBEAT_KEPT
             ]
             for beat in stale_beats:
                 self.store.delete("heartbeats", f"{beat['accountId']}|{beat['localUiUrl']}")
@@ -158,7 +162,7 @@ _GIT_OPTIONAL = (
 _GIT_TRIGGERS = ("defaultBranch", "branchingStrategy", "commitStyle", "requiresPR")
 
 
-class WorkspaceConfigOps(Ops):
+class WorkspaceConfig(Area):
     """`/api/workspaces/{id}/config`: the workspace's git and release config as its last write left it."""
 
     def get_workspace_config(self, principal: Principal, workspace_id: str) -> dict[str, Any]:
@@ -177,14 +181,14 @@ class WorkspaceConfigOps(Ops):
             ws = access.workspace_for(self.store, principal, workspace_id)
             if "releaseConfig" in body:
                 release = _release_config(body["releaseConfig"])
-                self.store.update("workspaces", str(ws["id"]), {"releaseConfig": release, "updatedAt": self._now()})
+                self.store.update("workspaces", id_of(ws), {"releaseConfig": release, "updatedAt": self._now()})
                 if not any(body.get(k) for k in _GIT_TRIGGERS):
                     return self._out({"success": True, "releaseConfig": release})
             git = {k: body[k] if body.get(k) not in (None, "") else default for k, default in _GIT_DEFAULTS.items()}
             git.update({k: body[k] for k in _GIT_OPTIONAL if body.get(k) is not None})
             self.store.update(
                 "workspaces",
-                str(ws["id"]),
+                id_of(ws),
                 {"gitConfig": git, "configStatus": "admin_confirmed", "updatedAt": self._now()},
             )
             return self._out({"success": True, "gitConfig": git})
@@ -195,7 +199,7 @@ class WorkspaceConfigOps(Ops):
         with self.store.transaction():
             ws = access.workspace_for(self.store, principal, workspace_id)
             release = _release_config(body["releaseConfig"])
-            self.store.update("workspaces", str(ws["id"]), {"releaseConfig": release, "updatedAt": self._now()})
+            self.store.update("workspaces", id_of(ws), {"releaseConfig": release, "updatedAt": self._now()})
             return self._out({"success": True, "releaseConfig": release})
 
 
@@ -204,7 +208,7 @@ def _release_config(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
-class ErrorTraceOps(Ops):
+class ErrorTraces(Area):
     """What `appendErrorTraces` stored, newest first: per worker (keys: their own workers) and per task."""
 
     def worker_error_traces(
@@ -226,9 +230,7 @@ class ErrorTraceOps(Ops):
     ) -> dict[str, Any]:
         with self.store.lock:
             task, _ = access.task_for(self.store, principal, task_id)
-            traces = [
-                t for w in self.store.find("workers", "task", str(task["id"])) for t in w.get("errorTraces") or []
-            ]
+            traces = [t for w in self.store.find("workers", "task", id_of(task)) for t in w.get("errorTraces") or []]
             return self._traces(traces, limit, since)
 
     def _traces(self, traces: list[dict[str, Any]], limit: int | None, since: str | None) -> dict[str, Any]:

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.records import new_workspace, normalise_repo, workspace_view
 from mockserver.domain.store import Record
 
-__all__ = ("WorkspaceOps",)
+__all__ = ("Workspaces",)
 
 ACCESS_MODES = ("open", "restricted")
 DATA_CLASSES = ("standard", "sensitive")
@@ -28,7 +29,7 @@ _PATCH_FIELDS = {
 }
 
 
-class WorkspaceOps(Ops):
+class Workspaces(Area):
     def list_workspaces(self, principal: Principal, team_id: str | None = None) -> dict[str, Any]:
         with self.store.lock:
             rows = access.visible_workspaces(self.store, principal, team_id)
@@ -53,7 +54,7 @@ class WorkspaceOps(Ops):
         with self.store.lock:
             workspace = access.workspace_for(self.store, principal, workspace_id)
             tasks = self.store.find("tasks", "workspace", workspace_id)
-            workers = [w for t in tasks for w in self.store.find("workers", "task", str(t["id"]))]
+            workers = [w for t in tasks for w in self.store.find("workers", "task", id_of(t))]
             return {
                 "workspace": {**workspace_view(workspace), "tasks": self._out(tasks), "workers": self._out(workers)}
             }
@@ -90,13 +91,13 @@ class WorkspaceOps(Ops):
         """Team owners only; anyone else (and keys) get 404."""
         with self.store.transaction():
             workspace = access.workspace_for(self.store, principal, workspace_id)
-            access.require_team_role(self.store, principal, str(workspace["teamId"]), "owner", hide_as="Workspace")
+            access.require_team_role(self.store, principal, text(workspace, "teamId"), "owner", hide_as="Workspace")
             for task in self.store.find("tasks", "workspace", workspace_id):
-                self._purge_task(str(task["id"]))
+                self._purge_task(id_of(task))
             for artifact in self.store.find("artifacts", "workspace", workspace_id):
-                self.store.delete("artifacts", str(artifact["id"]))
+                self.store.delete("artifacts", id_of(artifact))
             for schedule in self.store.find("schedules", "workspace", workspace_id):
-                self.store.delete("schedules", str(schedule["id"]))
+                self.store.delete("schedules", id_of(schedule))
             for link in self.store.find("accountWorkspaces", "workspace", workspace_id):
                 self.store.delete("accountWorkspaces", f"{link['accountId']}|{workspace_id}")
             self.store.delete("workspaces", workspace_id)
@@ -170,7 +171,7 @@ class WorkspaceOps(Ops):
         return out
 
     def _list_item(self, workspace: Record) -> dict[str, Any]:
-        links = self._links(str(workspace["id"]))
+        links = self._links(id_of(workspace))
         runners = {
             kind: any(link["accountType"] == kind and link["canClaim"] for link in links)
             for kind in ("action", "service", "user")

@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from mockserver.domain import access, claims
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict
 from mockserver.domain.events import task_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     LIVE_WORKER_STATUSES,
     TASK_OWNED_BY_WORKER,
@@ -28,7 +29,7 @@ from mockserver.domain.records import decimal_str, public_workspace, worker_view
 from mockserver.domain.runtime import epoch_ms
 from mockserver.domain.store import Record
 
-__all__ = ("WorkerOps", "result_of")
+__all__ = ("Workers", "result_of")
 
 MILESTONES_KEPT = 50
 MCP_CALLS_KEPT = 100
@@ -51,7 +52,7 @@ _GIT_STATS = ("commitCount", "filesChanged", "linesAdded", "linesRemoved")
 _MINE_FIELDS = ("id", "taskId", "status", "error", "createdAt", "updatedAt", "startedAt", "completedAt")
 
 
-class WorkerOps(Ops):
+class Workers(Area):
     # -- claim / read -------------------------------------------------------------------------------------------
 
     def claim_tasks(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,9 +98,9 @@ class WorkerOps(Ops):
             worker = access.worker_for(self.store, principal, worker_id)
             task = self.store.get("tasks", worker["taskId"])
             assert task is not None, "a worker's task is deleted with it"
-            previous_status = str(worker["status"])
+            previous_status = text(worker, "status")
             if previous_status in TERMINAL_WORKER_STATUSES:
-                self._check_reactivation(worker, task, status)
+                self.check_reactivation(worker, task, status)
             warning = self._completion_gate(worker, task, changes) if status == "completed" else None
             now = self._now()
             changes = self._merge(worker, changes)
@@ -121,14 +122,14 @@ class WorkerOps(Ops):
                 worker = set_worker_status(self.store, worker, status, now, changes)
             else:
                 worker = self.store.update("workers", worker_id, {**changes, "updatedAt": now})
-            self._charge(str(worker["accountId"]), cost_before, worker.get("costUsd"))
+            self._charge(text(worker, "accountId"), cost_before, worker.get("costUsd"))
             progress = body.get("taskProgress")
             extra = {"taskProgress": progress} if isinstance(progress, list) and progress else None
-            worker_event(worker, worker_event_name(str(worker["status"])), self._emit, extra)
+            worker_event(worker, worker_event_name(text(worker, "status")), self._emit, extra)
             if first_run:
                 worker_event(worker, "worker:started", self._emit)
             if status is not None:
-                self._task_follows(worker, task, status, now, reactivated=previous_status in TERMINAL_WORKER_STATUSES)
+                self.task_follows(worker, task, status, now, reactivated=previous_status in TERMINAL_WORKER_STATUSES)
             instructions = self._deliver_instructions(worker)
             out = {**worker_view(worker), "instructions": instructions}
             if warning:
@@ -202,7 +203,7 @@ class WorkerOps(Ops):
                 del merged[field]
         return merged
 
-    def _check_reactivation(self, worker: Record, task: Record, status: str | None) -> None:
+    def check_reactivation(self, worker: Record, task: Record, status: str | None) -> None:
         """A terminal worker may only come back with `running`, and only if its task is still its own."""
         error = str(worker.get("error") or "").lower()
         terminated = (
@@ -212,7 +213,7 @@ class WorkerOps(Ops):
             or task.get("claimedBy") not in (None, worker["accountId"])
             or any(
                 w["status"] in LIVE_WORKER_STATUSES
-                for w in self.store.find("workers", "task", str(task["id"]))
+                for w in self.store.find("workers", "task", id_of(task))
                 if w["id"] != worker["id"]
             )
         )
@@ -221,7 +222,7 @@ class WorkerOps(Ops):
         has_deliverables = bool(
             worker.get("prUrl")
             or worker.get("commitCount")
-            or self.store.count_in("artifacts", "worker", str(worker["id"]))
+            or self.store.count_in("artifacts", "worker", id_of(worker))
         )
         message = "Worker was terminated - task may have been reassigned" if terminated else "Worker already completed"
         raise Conflict(
@@ -234,7 +235,7 @@ class WorkerOps(Ops):
 
     def _completion_gate(self, worker: Record, task: Record, changes: Mapping[str, Any]) -> str | None:
         has_pr = bool(changes.get("prUrl") or changes.get("prNumber") or worker.get("prUrl") or worker.get("prNumber"))
-        has_artifact = self.store.count_in("artifacts", "worker", str(worker["id"])) > 0
+        has_artifact = self.store.count_in("artifacts", "worker", id_of(worker)) > 0
         requirement = task.get("outputRequirement") or "auto"
         if requirement == "pr_required" and not has_pr:
             raise BadRequest(
@@ -258,7 +259,7 @@ class WorkerOps(Ops):
             total = Decimal(str(account.get("totalCost") or "0")) + delta
             self.store.update("accounts", account_id, {"totalCost": decimal_str(total, 6)})
 
-    def _task_follows(self, worker: Record, task: Record, status: str, now: str, *, reactivated: bool) -> None:
+    def task_follows(self, worker: Record, task: Record, status: str, now: str, *, reactivated: bool) -> None:
         if reactivated and status == "running" and task["status"] in ("completed", "failed"):
             task = move_task(self.store, task, "assigned", now, {"result": None})
         target = task_status_for_worker(status, task)
@@ -283,7 +284,7 @@ class WorkerOps(Ops):
         if target in ("completed", "review", "failed"):
             name = "task:failed" if target == "failed" else "task:completed"
             self._emit(
-                task_channel(str(task["id"])),
+                task_channel(id_of(task)),
                 name,
                 {
                     "taskId": task["id"],
@@ -300,7 +301,7 @@ class WorkerOps(Ops):
                 {**entry, "deliveryState": "delivered"} if entry.get("deliveryState") == "queued" else entry
                 for entry in worker.get("instructionHistory") or []
             ]
-            self.store.update("workers", str(worker["id"]), {"pendingInstructions": [], "instructionHistory": history})
+            self.store.update("workers", id_of(worker), {"pendingInstructions": [], "instructionHistory": history})
         return queued
 
 

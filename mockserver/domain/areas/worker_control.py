@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._workers import MILESTONES_KEPT, WorkerOps, result_of
+from mockserver.domain.area import Area
+from mockserver.domain.areas.workers import MILESTONES_KEPT, Workers, result_of
 from mockserver.domain.auth import Principal
 from mockserver.domain.claims import max_concurrent_workers
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import worker_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     HEARTBEAT_WINDOW,
     TERMINAL_WORKER_STATUSES,
@@ -23,14 +25,14 @@ from mockserver.domain.records import new_task
 from mockserver.domain.runtime import epoch_ms, parse_iso, to_iso
 from mockserver.domain.store import Record
 
-__all__ = ("WorkerControlOps",)
+__all__ = ("WorkerControl",)
 
 HISTORY_KEPT = 30
 COMMAND_ACTIONS = ("pause", "resume", "abort", "message", "recover")
 RECOVERY_MODES = ("diagnose", "complete", "restart")
 
 
-class WorkerControlOps(WorkerOps):
+class WorkerControl(Area):
     def send_heartbeat(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         url = self._str(body, "localUiUrl", required=True, message="localUiUrl is required")
         count = self._int(body, "activeWorkerCount", minimum=0) or 0
@@ -50,8 +52,7 @@ class WorkerControlOps(WorkerOps):
             }
             self.store.upsert("heartbeats", beat)
             pending = sum(
-                len(self.store.pending_entries(str(ws["id"])))
-                for ws in access.claimable_workspaces(self.store, account)
+                len(self.store.pending_entries(id_of(ws))) for ws in access.claimable_workspaces(self.store, account)
             )
             return {"ok": True, "viewerToken": beat["viewerToken"], "pendingTaskCount": pending, "latestCommit": None}
 
@@ -71,8 +72,8 @@ class WorkerControlOps(WorkerOps):
                     for ws in access.claimable_workspaces(self.store, account)
                     if access.can_see_workspace(self.store, principal, ws)
                 ]
-                for beat in self.store.find("heartbeats", "account", str(account["id"])):
-                    if parse_iso(str(beat["lastHeartbeatAt"])) < horizon:
+                for beat in self.store.find("heartbeats", "account", id_of(account)):
+                    if parse_iso(text(beat, "lastHeartbeatAt")) < horizon:
                         continue
                     maximum = int(beat.get("maxConcurrentWorkers") or 0)
                     active = int(beat.get("activeWorkerCount") or 0)
@@ -193,14 +194,14 @@ class WorkerControlOps(WorkerOps):
             assert task is not None
             if worker["status"] in TERMINAL_WORKER_STATUSES:
                 try:
-                    self._check_reactivation(worker, task, "running")
+                    self.api.area(Workers).check_reactivation(worker, task, "running")
                 except Conflict as exc:
                     raise BadRequest("Worker cannot be recovered: its task was reassigned or closed") from exc
             now = self._now()
             was_terminal = worker["status"] in TERMINAL_WORKER_STATUSES
             changes = {"error": None, "exitCause": None, **({} if worker.get("startedAt") else {"startedAt": now})}
             worker = set_worker_status(self.store, worker, "running", now, changes)
-            self._task_follows(worker, task, "running", now, reactivated=was_terminal)
+            self.api.area(Workers).task_follows(worker, task, "running", now, reactivated=was_terminal)
             self._emit(
                 worker_channel(worker_id),
                 "worker:command",
@@ -223,7 +224,7 @@ class WorkerControlOps(WorkerOps):
                 "tasks",
                 new_task(
                     id=self.ids.uuid4(),
-                    workspace_id=str(task["workspaceId"]),
+                    workspace_id=text(task, "workspaceId"),
                     now=now,
                     fields={
                         **{

@@ -1,4 +1,8 @@
-"""Artifacts: outputs a worker attaches (reports, links, files), readable across its workspace's team."""
+"""Artifacts: outputs a worker attaches (reports, links, files), readable across its workspace's team.
+
+Reading and editing one artifact (`getArtifact`, `updateArtifact`) is the resource layer's, with one hook for
+the share link; attaching (an upsert by key with worker events) and the filtered lists stay hand-written here.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest
 from mockserver.domain.events import workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import worker_event
+from mockserver.domain.resources import HookCall, Resource, declare
 from mockserver.domain.runtime import parse_iso
 
-__all__ = ("ArtifactOps",)
+__all__ = ("ARTIFACT", "Artifacts")
 
 CREATE_TYPES = ("content", "report", "data", "link", "summary", "file")
 ALL_TYPES = (*CREATE_TYPES, "screenshot", "recording", "diff", "walkthrough", "analysis", "recommendation", "alert")
@@ -21,7 +27,19 @@ LIST_LIMIT = 200
 _CREATE_FIELDS = ("type", "title", "content", "url", "metadata", "storageKey")
 
 
-class ArtifactOps(Ops):
+def _share_link(call: HookCall) -> None:
+    """Going public mints the share URL once (it survives later edits); going private drops it."""
+    visibility = call.changes.get("visibility")
+    if visibility == "private":
+        call.changes["shareUrl"] = None
+    elif visibility == "public" and not (call.previous or {}).get("shareUrl"):
+        call.changes["shareUrl"] = f"{call.api.settings.base_url}/share/{call.api.ids.hex(16)}"
+
+
+ARTIFACT = declare(Resource("artifact", scope="workspace", hooks={"before_update": _share_link}))
+
+
+class Artifacts(Area):
     def list_worker_artifacts(self, principal: Principal, worker_id: str) -> dict[str, Any]:
         with self.store.lock:
             access.worker_for(self.store, principal, worker_id)
@@ -51,7 +69,7 @@ class ArtifactOps(Ops):
             if existing is not None:
                 artifact = self.store.update(
                     "artifacts",
-                    str(existing["id"]),
+                    id_of(existing),
                     {**fields, "workerId": worker_id, "taskId": worker["taskId"], "updatedAt": now},
                 )
             else:
@@ -78,7 +96,7 @@ class ArtifactOps(Ops):
             worker = self.store.update("workers", worker_id, {"updatedAt": now})
             worker_event(worker, "worker:progress", self._emit)
             self._emit(
-                workspace_channel(str(worker["workspaceId"])),
+                workspace_channel(text(worker, "workspaceId")),
                 "worker:artifact",
                 {"workerId": worker_id, "taskId": worker["taskId"], "artifactId": artifact["id"]},
             )
@@ -105,36 +123,14 @@ class ArtifactOps(Ops):
                 workspaces = [ws for ws in workspaces if ws["id"] == workspace_id]
             if worker_id is not None:
                 rows = self.store.find("artifacts", "worker", worker_id)
-                visible = {str(ws["id"]) for ws in workspaces}
+                visible = {id_of(ws) for ws in workspaces}
                 rows = [a for a in rows if a["workspaceId"] in visible]
             else:
-                rows = [a for ws in workspaces for a in self.store.find("artifacts", "workspace", str(ws["id"]))]
+                rows = [a for ws in workspaces for a in self.store.find("artifacts", "workspace", id_of(ws))]
             rows = [
                 a
                 for a in rows
                 if (task_id is None or a.get("taskId") == task_id) and (type is None or a["type"] == type)
             ]
-            rows.sort(key=lambda a: (parse_iso(str(a["createdAt"])), str(a["id"])), reverse=True)
+            rows.sort(key=lambda a: (parse_iso(text(a, "createdAt")), id_of(a)), reverse=True)
             return {"artifacts": self._out(rows[: min(limit or LIST_LIMIT, LIST_LIMIT)])}
-
-    def get_artifact(self, principal: Principal, artifact_id: str) -> dict[str, Any]:
-        with self.store.lock:
-            return {"artifact": self._out(access.artifact_for(self.store, principal, artifact_id))}
-
-    def update_artifact(self, principal: Principal, artifact_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        visibility = self._choice(body, "visibility", ("private", "public"))
-        if "title" in body:
-            self._str(body, "title", required=True, message="title must not be empty")
-        if body.get("metadata") is not None and not isinstance(body["metadata"], Mapping):
-            raise BadRequest("metadata must be an object")
-        with self.store.transaction():
-            artifact = access.artifact_for(self.store, principal, artifact_id)
-            changes: dict[str, Any] = {f: body[f] for f in ("title", "content", "metadata") if f in body}
-            if visibility is not None:
-                changes["visibility"] = visibility
-                if visibility == "private":
-                    changes["shareUrl"] = None
-                elif not artifact.get("shareUrl"):
-                    changes["shareUrl"] = f"{self.settings.base_url}/share/{self.ids.hex(16)}"
-            changes["updatedAt"] = self._now()
-            return {"artifact": self._out(self.store.update("artifacts", artifact_id, changes))}

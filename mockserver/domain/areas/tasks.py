@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver.domain import access
-from mockserver.domain._base import Ops
+from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import task_channel, worker_channel, workspace_channel
+from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
     ACTIVE_WORKER_STATUSES,
     CLAIM_RELEASED,
@@ -27,7 +28,7 @@ from mockserver.domain.records import new_task, task_view
 from mockserver.domain.runtime import epoch_ms, micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
-__all__ = ("TaskOps",)
+__all__ = ("Tasks",)
 
 RUNNER_PREFERENCES = ("any", "user", "service", "action")
 LIST_LIMIT = 200
@@ -46,7 +47,7 @@ _PATCH_FIELDS = (
 )
 
 
-class TaskOps(Ops):
+class Tasks(Area):
     # -- list / read --------------------------------------------------------------------------------------------
 
     def list_tasks(
@@ -62,14 +63,14 @@ class TaskOps(Ops):
             workspaces = access.visible_workspaces(self.store, principal)
             if workspace_id is not None:
                 workspaces = [ws for ws in workspaces if ws["id"] == workspace_id]
-            workspace_ids = [str(ws["id"]) for ws in workspaces]
+            workspace_ids = [id_of(ws) for ws in workspaces]
             if limit is not None:
                 return self._page(workspace_ids, status, limit, offset or 0)
             # without a status: the non-terminal tasks and those completed or failed in the last 24 h
             since = micros(self.clock.now() - RECENT) if status is None else None
             tasks = [self.store.must("tasks", task_id) for task_id in self._newest(workspace_ids, status, since)]
-            by_id = {str(ws["id"]): ws for ws in workspaces}
-            items = self._out([{**t, "workspace": _ref(by_id[str(t["workspaceId"])])} for t in tasks])
+            by_id = {id_of(ws): ws for ws in workspaces}
+            items = self._out([{**t, "workspace": _ref(by_id[text(t, "workspaceId")])} for t in tasks])
             out: dict[str, Any] = {"tasks": items}
             if principal.is_key:
                 out["budgetWindows"] = {
@@ -163,7 +164,7 @@ class TaskOps(Ops):
                     [
                         a
                         for w in self.store.find("workers", "task", task_id)
-                        for a in self.store.find("artifacts", "worker", str(w["id"]))
+                        for a in self.store.find("artifacts", "worker", id_of(w))
                     ]
                 )
             return out
@@ -181,7 +182,7 @@ class TaskOps(Ops):
             raise BadRequest("context must be an object")
         with self.store.transaction():
             workspace = self._workspace_for_create(principal, body.get("workspaceId"))
-            workspace_id = str(workspace["id"])
+            workspace_id = id_of(workspace)
             depends_on = self._check_dependencies(workspace_id, body.get("dependsOn"), None)
             git = workspace.get("gitConfig") or {}
             fields = {
@@ -217,7 +218,7 @@ class TaskOps(Ops):
             return visible[0]
         workspace = self._resolve_workspace(principal, str(reference))
         if principal.account is not None and workspace.get("accessMode") == "restricted":
-            link = access.link_of(self.store, str(principal.account_id), str(workspace["id"]))
+            link = access.link_of(self.store, str(principal.account_id), id_of(workspace))
             if link is None or not link.get("canCreate"):
                 raise Forbidden(
                     f'Account "{principal.account["name"]}" does not have permission to create tasks in this workspace.'
@@ -232,7 +233,7 @@ class TaskOps(Ops):
         lowered = reference.lower()
         matchers: tuple[Callable[[Record], bool], ...] = (
             lambda ws: (ws.get("repo") or "").lower() == lowered,
-            lambda ws: str(ws["name"]).lower() == lowered,
+            lambda ws: text(ws, "name").lower() == lowered,
             lambda ws: (ws.get("repo") or "").lower().endswith("/" + lowered),
         )
         for match in matchers:
@@ -275,7 +276,7 @@ class TaskOps(Ops):
             task, _workspace = access.task_for(self.store, principal, task_id)
             changes: dict[str, Any] = {f: body[f] for f in _PATCH_FIELDS if f in body}
             if "dependsOn" in body:
-                changes["dependsOn"] = self._check_dependencies(str(task["workspaceId"]), body["dependsOn"], task_id)
+                changes["dependsOn"] = self._check_dependencies(text(task, "workspaceId"), body["dependsOn"], task_id)
             previous = dict(task)
             now = self._now()
             workers = self.store.find("workers", "task", task_id)
@@ -298,7 +299,7 @@ class TaskOps(Ops):
         status_changed = previous["status"] != task["status"]
         if status_changed or previous.get("backend") != task.get("backend"):
             self._emit(
-                workspace_channel(str(task["workspaceId"])),
+                workspace_channel(text(task, "workspaceId")),
                 "task:updated",
                 {
                     "task": {
@@ -313,7 +314,7 @@ class TaskOps(Ops):
             return
         if task["status"] in ("completed", "failed"):
             self._emit(
-                task_channel(str(task["id"])),
+                task_channel(id_of(task)),
                 f"task:{task['status']}",
                 {"taskId": task["id"], "workspaceId": task["workspaceId"], "status": task["status"], "workerId": None},
             )
@@ -321,7 +322,7 @@ class TaskOps(Ops):
             for worker in workers:
                 if worker["status"] in LIVE_WORKER_STATUSES:
                     self._emit(
-                        worker_channel(str(worker["id"])),
+                        worker_channel(id_of(worker)),
                         "worker:command",
                         {"action": "abort", "reason": "task_cancelled", "timestamp": epoch_ms(parse_iso(now))},
                     )
