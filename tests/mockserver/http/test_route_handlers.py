@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from mockserver.domain.areas.artifacts import Artifacts
 from mockserver.domain.areas.missions import Missions
 from mockserver.domain.areas.missions_initiatives import Initiatives
-from mockserver.domain.areas.artifacts import Artifacts
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
