@@ -21,9 +21,9 @@ __all__ = ("storage_handlers",)
 
 
 def storage_handlers(ctx: MockContext) -> list[BaseRouteHandler]:
-    async def endpoint(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+    async def endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
         storage = ctx.api.area(ArtifactStorage)
-        storage_key = key.lstrip("/")
+        storage_key = str(request.path_params["key"]).lstrip("/")
         try:
             if request.method == "PUT":
                 storage.put_object(storage_key, await request.body(), request.headers.get("content-type"))
