@@ -12,12 +12,12 @@ and admin keys. Adding an action for a newly served route is one `@action(...)` 
 Actions of the real tool whose REST routes the mock does not serve yet (so they are NOT in the `action` enum):
 
 - trigger: list_artifacts (GET /api/workspaces/{id}/artifacts), list_artifact_templates, trace_schedule
-- worker: create_pr, close_pr, merge_pr, get_pr (GitHub), upload_artifact, get_error_traces,
-  suggest_schedule_update, get_budget_forecast
+- worker: create_pr, close_pr, merge_pr, get_pr (GitHub),
+  suggest_schedule_update
 - admin: pause_schedules, register_skill, list_skills, get_skill, update_skill, delete_skill, manage_secrets,
-  approve_plan, reject_plan, manage_missions, manage_initiatives, link_tracker, manage_workspaces (its
-  get/create_repo/init need routes not served), manage_watched_projects, manage_model_tiers, trigger_release,
-  release_status, send_agent_message, spec_compare, consolidate_knowledge, memory_delete
+  manage_missions, manage_initiatives, link_tracker, manage_workspaces (its
+  get/create_repo/init need routes not served), manage_watched_projects, manage_model_tiers,
+  send_agent_message, spec_compare, consolidate_knowledge, memory_delete
 
 The `buildd_memory`, `recall` and `learn` tools (external memory service) are not served yet either.
 """
