@@ -78,7 +78,8 @@ def test_every_action_in_the_registry_is_callable(
             await run(s, "complete_task", workerId=claimed["id"], structuredOutput={"plan": steps})
             assert len((await run(s, "approve_plan", taskId=plan["id"]))["tasks"]) == 1
             await run(s, "reject_plan", taskId=plan["id"], feedback="One more step")
-            await run(s, "upload_artifact", workerId=claimed["id"], filename="a.txt", mimeType="text/plain", sizeBytes=3)
+            upload = {"filename": "a.txt", "mimeType": "text/plain", "sizeBytes": 3}
+            await run(s, "upload_artifact", workerId=claimed["id"], **upload)
             await run(s, "get_error_traces", taskId=plan["id"])
             await run(s, "get_budget_forecast")
             await run(s, "release_status")
