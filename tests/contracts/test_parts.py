@@ -140,7 +140,7 @@ def test_registries_refuse_a_second_item_under_a_taken_name() -> None:
 
 
 def test_every_suite_and_rule_is_registered_with_a_fix() -> None:
-    assert contracts.suite_names() == ["auth", "status", "schemas", "ownership", "lifecycle", "devmode"]
+    assert contracts.suite_names() == ["auth", "status", "schemas", "ownership", "lifecycle", "cron", "devmode"]
     assert {r.suite for r in RULES} == set(SUITES.names())
     for rule in RULES:
         assert rule.fix.endswith(".") and rule.failure in FAILURE_TYPES, rule.id
