@@ -111,10 +111,10 @@ def minimal_instance(spec: Spec, schema: Any, fresh_id: Any = None, depth: int =
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
-        return {
-            name: minimal_instance(spec, props.get(name, {}), fresh_id, depth + 1)
-            for name in schema.get("required", [])
-        }
+        wanted = list(schema.get("required", []))
+        extra = [name for name in props if name not in wanted]  # `minProperties`: the first optional ones too
+        wanted += extra[: max(0, int(schema.get("minProperties", 0)) - len(wanted))]
+        return {name: minimal_instance(spec, props.get(name, {}), fresh_id, depth + 1) for name in wanted}
     if kind == "array":
         return []
     if kind == "integer":

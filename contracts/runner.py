@@ -127,6 +127,7 @@ class _Session:
             run_id=plan.run_id,
             read_only=plan.options.read_only,
             secrets=plan.credentials.secrets,
+            spec=plan.spec,
         )
         self.guard = Guard(plan.spec, self.workbench)
         self.started = time.perf_counter()

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.context import AUTH_KEY, AUTH_SESSION, Credentials
 from contracts.curl import Secrets
-from contracts.plan import looks_like_uuid
+from contracts.declared import kind_operations, path_ids, record_of
+from contracts.plan import example_body, looks_like_uuid, plan
 from contracts.results import Cleanup
-from contracts.target import Exchange, Target
+from contracts.target import NO_BODY, Exchange, Target
+
+if TYPE_CHECKING:
+    from contracts.spec import Spec
 
 __all__ = ("Owned", "Workbench", "WorkbenchError")
 
-KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule")
+KINDS = ("account", "workspace", "task", "worker", "artifact", "schedule")  # made by hand-written steps
+_NAME_FIELDS = ("name", "title", "label")  # where a created record carries the run's tag
 
 
 class WorkbenchError(Exception):
@@ -52,9 +57,17 @@ class Workbench:
     """Creates and tracks a run's resources; `cleanup()` removes them."""
 
     def __init__(
-        self, target: Target, credentials: Credentials, *, run_id: str, read_only: bool, secrets: Secrets
+        self,
+        target: Target,
+        credentials: Credentials,
+        *,
+        run_id: str,
+        read_only: bool,
+        secrets: Secrets,
+        spec: Spec | None = None,
     ) -> None:
         self.target = target
+        self.spec = spec
         self.credentials = credentials
         self.run_id = run_id
         self.read_only = read_only
@@ -118,6 +131,20 @@ class Workbench:
             raise WorkbenchError("the key sees no workspace; pass --workspace")
         self._workspace = str(workspaces[0]["id"])
         return self._workspace
+
+    def workspaces_by_mode(self) -> dict[str, str]:
+        """One workspace the key sees per access mode (`open`, `restricted`, ...), other than the run's own:
+        the isolation probes read these too, so a gap in one mode is not hidden behind the mode of the first."""
+        try:
+            own = self.workspace_id()
+            listing = self._json(self.send("GET", "/api/workspaces"), "could not list the key's workspaces")
+        except WorkbenchError:
+            return {}
+        found: dict[str, str] = {}
+        for ws in listing.get("workspaces") or []:
+            if isinstance(ws, dict) and "id" in ws and str(ws["id"]) != own:
+                found.setdefault(str(ws.get("accessMode") or "unknown"), str(ws["id"]))
+        return found
 
     # ------------------------------------------------------------------ creation
     def create_task(self, text: str, *, workspace_id: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -219,7 +246,75 @@ class Workbench:
         if "workspace" in owned.ids:
             _attempt(owned, "schedule", lambda: str(self.create_schedule(owned.ids["workspace"])["id"]))
             owned.workspace_of_schedule = owned.ids["workspace"]
+        self._acquire_declared(owned, create=True)
         return owned
+
+    def _acquire_declared(self, owned: Owned, *, create: bool) -> None:
+        """One resource of every other kind the spec's `x-ownership` rules name, made (or, read-only, found in a
+        list) through the operations `contracts.declared` finds; a kind under another (a note under a mission)
+        waits for its parent, in as many passes as there are kinds."""
+        if self.spec is None:
+            return
+        kinds = {k: ops for k, ops in kind_operations(self.spec).items() if k not in KINDS}
+        pending = sorted(kinds)
+        for _ in range(len(pending) + 1):
+            progressed = False
+            for kind in list(pending):
+                ops = kinds[kind]
+                op = ops.create if create else ops.list
+                if op is None:
+                    verb = "creates" if create else "lists"
+                    owned.missing[kind] = f"the spec has no operation that {verb} a {kind}"
+                    pending.remove(kind)
+                    continue
+                params = {p["name"] for p in op.path_params()}
+                if not params <= set(path_ids(op, owned.ids)):
+                    continue  # its parent is not there (yet)
+                step = self._create_kind if create else self._find_kind
+                _attempt(owned, kind, lambda kind=kind, step=step: step(owned, kind))
+                pending.remove(kind)
+                progressed = True
+            if not progressed:
+                break
+        for kind in pending:
+            op = kinds[kind].create if create else kinds[kind].list
+            needs = sorted({p["name"] for p in op.path_params()} - set(path_ids(op, owned.ids))) if op else []
+            owned.missing[kind] = f"no parent resource for {', '.join(needs)}"
+
+    def _create_kind(self, owned: Owned, kind: str) -> str:
+        assert self.spec is not None
+        ops = kind_operations(self.spec)[kind]
+        assert ops.create is not None
+        body = example_body(self.spec, ops.create)
+        if isinstance(body, dict):
+            for name in _NAME_FIELDS:
+                if isinstance(body.get(name), str):
+                    body[name] = self.title(f"ownership probe {kind}")
+                    break
+        request = plan(self.spec, ops.create, path_ids(ops.create, owned.ids), fresh_id=_no_fresh_id, body=body)
+        exchange = self.send("POST", request.path, params=request.params, json_body=body)
+        record = record_of(exchange.json(), ops.create_field)
+        if exchange.status // 100 != 2 or record is None or "id" not in record:
+            raise WorkbenchError(f"could not create a {kind} ({ops.create.label})", exchange, self.secrets)
+        rid = str(record["id"])
+        if ops.delete is not None:
+            ids = {**owned.ids, kind: rid}
+            deleting = plan(self.spec, ops.delete, path_ids(ops.delete, ids), fresh_id=_no_fresh_id, body=NO_BODY)
+            self.track(kind, rid, delete_path=deleting.path, delete_params=deleting.params)
+        else:
+            self.track(kind, rid)
+        return rid
+
+    def _find_kind(self, owned: Owned, kind: str) -> str:
+        assert self.spec is not None
+        ops = kind_operations(self.spec)[kind]
+        assert ops.list is not None
+        request = plan(self.spec, ops.list, path_ids(ops.list, owned.ids), fresh_id=_no_fresh_id, body=NO_BODY)
+        body = self._json(self.send("GET", request.path, params=request.params), f"could not list {kind}s")
+        items = [i for i in body.get(ops.list_field or "") or [] if isinstance(i, dict) and "id" in i]
+        if not items:
+            raise WorkbenchError(f"the key sees no {kind} (read-only mode creates nothing)")
+        return str(items[0]["id"])
 
     def _discover(self) -> Owned:
         owned = Owned(created=False)
@@ -240,6 +335,7 @@ class Workbench:
         if ws:
             _attempt(owned, "schedule", lambda: first(f"/api/workspaces/{ws}/schedules", "schedules", "schedule"))
             owned.workspace_of_schedule = ws
+        self._acquire_declared(owned, create=False)
         return owned
 
     def engine_targets(self) -> tuple[dict[str, str], set[str]]:
@@ -274,6 +370,9 @@ class Workbench:
         with self._lock:
             tracked = list(self._tracked)
         has_session = bool(self.credentials.session_cookie)
+        for kind, rid, extra in reversed(tracked):  # the kinds found in the spec first: they hang off the rest
+            if "delete_path" in extra:
+                self._try(report, f"{kind} {rid}", "DELETE", extra["delete_path"], params=extra["delete_params"])
         for kind, rid, _extra in reversed(tracked):
             if kind != "worker":
                 continue
@@ -324,6 +423,10 @@ class Workbench:
                 report.deleted.append(what)
         else:
             report.leftovers.append(f"{what} ({method} answered {exchange.describe(120)})")
+
+
+def _no_fresh_id() -> str:
+    raise WorkbenchError("a path parameter names a resource the run does not have")
 
 
 def _attempt(owned: Owned, kind: str, step: Any) -> None:

@@ -220,6 +220,33 @@ def terminal_conflict(ctx: SuiteContext, flow: Flow) -> None:
     _expect_task(ctx, flow, "lifecycle.terminal-409", WORKER, "completed")
 
 
+def _scratch_workspace(flow: Flow) -> str:
+    if not flow.scratch or flow.workspace is None:
+        raise Skip("needs a scratch workspace of its own (a claim without taskId could take a real task)")
+    return flow.workspace
+
+
+def _claim_one_in(ctx: SuiteContext, flow: Flow, rule_id: str, expected: str, seen: str) -> tuple[list[Any], Exchange]:
+    """`maxTasks: 1` in our scratch workspace; the workers it gave are finished at once (their slots freed).
+    No worker at all is a skip: the rule `seen` needs one to judge."""
+    wb = ctx.workbench
+    body_sent = {"runner": wb.runner, "workspaceId": flow.workspace, "maxTasks": 1}
+    exchange = ctx.send("POST", "/api/workers/claim", json=body_sent)
+    wb.track_claim(exchange)
+    _limited(flow, exchange)
+    body = exchange.json()
+    workers = body.get("workers") if exchange.status == 200 and isinstance(body, dict) else None
+    if not isinstance(workers, list):
+        _broken(ctx, rule_id, CLAIM, expected, exchange)
+    for worker in workers or []:
+        if isinstance(worker, dict) and worker.get("id"):
+            wb.finish_worker(str(worker["id"]))
+    if not workers:
+        reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
+        raise Skip(f"the claim gave no worker (diagnostics.reason={reason}), so {seen} was never seen")
+    return list(workers or []), exchange
+
+
 @rule(
     "lifecycle.max-tasks",
     suite=SUITE,
@@ -228,33 +255,44 @@ def terminal_conflict(ctx: SuiteContext, flow: Flow) -> None:
     hint="Claim at most min(maxTasks, free slots) tasks per request.",
 )
 def max_tasks(ctx: SuiteContext, flow: Flow) -> None:
-    wb = ctx.workbench
-    if not flow.scratch or flow.workspace is None:
-        raise Skip("needs a scratch workspace of its own (a claim without taskId could take a real task)")
-    ws = flow.workspace
+    ws = _scratch_workspace(flow)
     for n in (1, 2):
-        wb.create_task(f"maxTasks {n}", workspace_id=ws)
-    exchange = ctx.send("POST", "/api/workers/claim", json={"runner": wb.runner, "workspaceId": ws, "maxTasks": 1})
-    wb.track_claim(exchange)
-    _limited(flow, exchange)
-    body = exchange.json()
-    workers = body.get("workers") if exchange.status == 200 and isinstance(body, dict) else None
-    if not isinstance(workers, list):
-        _broken(ctx, "lifecycle.max-tasks", CLAIM, "200 with at most 1 worker", exchange)
-    for worker in workers or []:
-        if isinstance(worker, dict) and worker.get("id"):
-            wb.finish_worker(str(worker["id"]))
-    if not workers:
-        reason = (body.get("diagnostics") or {}).get("reason") if isinstance(body, dict) else None
-        raise Skip(f"the claim gave no worker (diagnostics.reason={reason}), so a limit of 1 was never tested")
+        ctx.workbench.create_task(f"maxTasks {n}", workspace_id=ws)
+    workers, exchange = _claim_one_in(ctx, flow, "lifecycle.max-tasks", "200 with at most 1 worker", "a limit of 1")
     if len(workers) > 1:
         _broken(
+            ctx, "lifecycle.max-tasks", CLAIM, "at most 1 worker for maxTasks: 1", exchange, f"{len(workers)} workers"
+        )
+
+
+@rule(
+    "lifecycle.claim-order",
+    suite=SUITE,
+    title="A claim without taskId takes the best task: priority first, then the oldest",
+    failure=LifecycleRuleBroken,
+    hint="Order claim candidates by priority (highest first), then createdAt (oldest first).",
+)
+def claim_order(ctx: SuiteContext, flow: Flow) -> None:
+    """The claim algorithm itself, not a task pinned by `taskId`: in our scratch workspace, a low-priority task
+    made first and two higher ones after it; the claim must take the older of the two higher ones. Nothing outside
+    our own workspace can be claimed, so this is safe on a shared server."""
+    ws = _scratch_workspace(flow)
+    wb = ctx.workbench
+    wb.create_task("claim order: low", workspace_id=ws, priority=0)
+    best = wb.create_task("claim order: high, older", workspace_id=ws, priority=5)
+    wb.create_task("claim order: high, newer", workspace_id=ws, priority=5)
+    workers, exchange = _claim_one_in(
+        ctx, flow, "lifecycle.claim-order", "200 with the best task's worker", "the order"
+    )
+    taken = workers[0].get("taskId") if isinstance(workers[0], dict) else None
+    if taken != best.get("id"):
+        _broken(
             ctx,
-            "lifecycle.max-tasks",
+            "lifecycle.claim-order",
             CLAIM,
-            "at most 1 worker for maxTasks: 1",
+            f"the older priority-5 task {best.get('id')}",
             exchange,
-            f"{len(workers or [])} workers",
+            f"task {taken}",
         )
 
 
@@ -371,7 +409,7 @@ def _race(ctx: SuiteContext, task: dict[str, Any], runners: tuple[str, ...]) -> 
 
 
 MAIN_FLOW = (create_pending, claim_assigns, running, progress, completed, terminal_conflict)
-CLAIM_RULES = (max_tasks, double_claim)
+CLAIM_RULES = (max_tasks, claim_order, double_claim)
 
 
 # ---------------------------------------------------------------------------------------- state machine
@@ -524,5 +562,6 @@ def _op_of(fn: Any) -> str:
         "lifecycle.create-pending": CREATE,
         "lifecycle.claim-assigns": CLAIM,
         "lifecycle.max-tasks": CLAIM,
+        "lifecycle.claim-order": CLAIM,
         "lifecycle.double-claim": CLAIM,
     }.get(fn.rule_id, WORKER)

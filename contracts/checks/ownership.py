@@ -10,10 +10,12 @@ after each write the owner re-reads the resource and it must be unchanged. Lists
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
 from contracts.context import AUTH_KEY, AUTH_OTHER, AUTH_OTHER_SESSION, Skip, SuiteContext
+from contracts.declared import kind_operations, path_ids
 from contracts.failures import OwnershipViolation, ResourceChangedByOther, ServerError
 from contracts.plan import example_body
 from contracts.registry import declare, suite
@@ -110,7 +112,23 @@ class Snapshots:
             }
         if kind == "account":
             return self._get("/api/accounts/me")
-        raise Skip(f"no way to re-read a {kind}")
+        return self._read_declared(kind, rid)
+
+    def _read_declared(self, kind: str, rid: str) -> Any:
+        """Any other kind: its get operation, else its list (the record with our id), as the spec says."""
+        ops = kind_operations(self.ctx.spec).get(kind)
+        op = ops.get if ops is not None else None
+        if op is not None:
+            request = self.ctx.plan(op, path_ids(op, {**self.owned.ids, kind: rid}))
+            return self._get(request.path, request.params or None)
+        if ops is not None and ops.list is not None:
+            request = self.ctx.plan(ops.list, path_ids(ops.list, self.owned.ids))
+            listing = self._get(request.path, request.params or None)
+            items = listing.get(ops.list_field or "") if isinstance(listing, dict) else listing
+            return (
+                [i for i in items if isinstance(i, dict) and i.get("id") == rid] if isinstance(items, list) else items
+            )
+        raise Skip(f"no way to re-read a {kind}: the spec has no get or list operation for it")
 
     def baseline(self, kind: str) -> None:
         """Read the resource right before a write (earlier writes, ours or a broken server's, are not blamed)."""
@@ -175,7 +193,8 @@ def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) 
     if writes and not owned.created:
         ctx.skip(rule_id(rule), label, "writes are not probed under --read-only")
         return
-    ids = {name: owned.ids[kind] for name, kind in _PATH_IDS.items() if kind in owned.ids}
+    ids = path_ids(op, owned.ids)
+    ids.update({name: owned.ids[kind] for name, kind in _PATH_IDS.items() if kind in owned.ids})
     ids["accountId"] = owned.ids.get("account", "")
     body = None
     if rule.location == "body":
@@ -235,6 +254,11 @@ def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
     ]
     if "workspace" in owned.ids:
         checks.append(("task", "/api/tasks", {"workspaceId": owned.ids["workspace"]}, "tasks", "GET /api/tasks"))
+    for kind, ops in sorted(kind_operations(ctx.spec).items()):  # the caller-scoped lists of every other kind
+        listing = ops.list
+        if kind in {c[0] for c in checks} or listing is None or listing.path_params() or not ops.list_field:
+            continue
+        checks.append((kind, listing.path, None, ops.list_field, listing.label))
     for kind, path, params, field, label in checks:
         if not ctx.selected(label):
             continue
@@ -256,6 +280,18 @@ def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
                 )
 
 
+def reads_in_every_mode(ctx: SuiteContext, owned: Owned, operations: list[Operation], snapshots: Snapshots) -> None:
+    """The workspace reads again on one more workspace per access mode the key sees (no `--workspace` needed)."""
+    reads = [op for op in operations if op.method == "GET" and op.ownership and op.ownership.resource == "workspace"]
+    if not reads:
+        return
+    for mode, workspace_id in sorted(ctx.workbench.workspaces_by_mode().items()):
+        ctx.recorder.note(SUITE, f"workspace reads also probed on a {mode} workspace ({workspace_id})")
+        other = dataclasses.replace(owned, ids={**owned.ids, "workspace": workspace_id})
+        for op in reads:
+            probe(ctx, op, other, snapshots)
+
+
 @suite("ownership", title="Ownership across teams", order=40, needs=("key", "other_key"), mutates=True)
 def run_ownership(ctx: SuiteContext) -> None:
     """Another team's key gets the x-ownership answer on the first account's resources and changes nothing."""
@@ -274,6 +310,7 @@ def run_ownership(ctx: SuiteContext) -> None:
             ctx.progress.advance()
         lists_hide(ctx, owned)
         ctx.progress.advance()
+        reads_in_every_mode(ctx, owned, operations, snapshots)
     finally:
         if owned.created and "worker" in owned.ids:  # give the account's worker slot back for later suites
             ctx.workbench.finish_worker(owned.ids["worker"], "failed")

@@ -331,6 +331,14 @@ def _walk_ignoring_claims(original: Any) -> Any:
     return walk
 
 
+def _walk_newest_first(original: Any) -> Any:
+    def walk(self: Any, workspaces: Any, task_id: Any) -> Iterator[Any]:
+        found = list(original(self, workspaces, task_id))
+        yield from sorted(found, key=lambda t: str(t.get("createdAt")), reverse=True)  # priority ignored
+
+    return walk
+
+
 def _max_tasks_ignored(original: Any) -> Any:
     return lambda body: 100
 
@@ -596,6 +604,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "POST /api/workers/claim",
         ("lifecycle",),
         patches=(("mockserver.domain.claims:_Candidates.walk", _walk_ignoring_claims),),
+    ),
+    Patch(
+        "claim-newest-first",
+        "lifecycle.claim-order",
+        "POST /api/workers/claim",
+        ("lifecycle",),
+        patches=(("mockserver.domain.claims:_Candidates.walk", _walk_newest_first),),
     ),
     Patch(
         "max-tasks-ignored",

@@ -6,10 +6,10 @@ declaration; `ResourceEngine` serves list / get / create / update / delete for i
     SECRET = declare(Resource("secret", scope="workspace", events={"create": "secret:created"}))
 """
 
+from contracts.resources import ResourceOperation, resource_operations
 from mockserver.domain.resources.declaration import ACTIONS, Action, Cascade, Resource, Scope, Stamp
 from mockserver.domain.resources.engine import ResourceEngine
 from mockserver.domain.resources.registry import declare, declared, forget, resource
-from mockserver.domain.resources.spec import ResourceOperation, resource_operations
 
 __all__ = (
     "ACTIONS",

@@ -2,7 +2,7 @@
 
 The declaration says only what the spec cannot: where the records live, what they belong to, defaults and
 derived fields, events and cascades. Shapes (request fields, envelopes, write-only fields), auth, ownership
-answers, filters and pagination are read from the spec's operations (see `mockserver.domain.resources.spec`).
+answers, filters and pagination are read from the spec's operations (see `contracts.resources`).
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contracts.resources import ACTIONS, Action
 from mockserver.domain.auth import Principal
 
 __all__ = ("ACTIONS", "Action", "Cascade", "Resource", "Scope", "Stamp")
 
 Scope = Literal["team", "workspace", "account", "worker"]
-Action = Literal["list", "get", "create", "update", "delete"]
-ACTIONS: tuple[Action, ...] = ("list", "get", "create", "update", "delete")
 
 
 @dataclass(frozen=True, slots=True)

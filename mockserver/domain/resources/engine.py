@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.resources import ResourceOperation, resource_operations
 from contracts.spec import Spec
 from mockserver.domain import access
 from mockserver.domain._base import Ops
@@ -19,7 +20,6 @@ from mockserver.domain.errors import BadRequest, DomainError, Forbidden, NotFoun
 from mockserver.domain.events import worker_channel, workspace_channel
 from mockserver.domain.resources.declaration import Action, Resource, Stamp
 from mockserver.domain.resources.registry import resource
-from mockserver.domain.resources.spec import ResourceOperation, resource_operations
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record
 

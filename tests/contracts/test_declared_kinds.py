@@ -1,0 +1,68 @@
+"""The ownership suite reaches a resource kind it has no code for, from the spec alone (contracts/declared.py).
+
+The throwaway `widget` of tests/mockserver/test_resource_layer.py (spec entries plus a mock declaration, nothing
+in `contracts/`) is created under the owner's workspace, probed on get/update/delete with the other team's key
+and session, re-read to see it unchanged, and deleted at the end. A mock whose widget routes forget the team
+check is caught with `ownership.widget-404` on the sub-resource's operation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import contracts
+from contracts.declared import kind_operations, path_ids
+from contracts.spec import load_spec
+from tests.contracts.conftest import FAST
+from tests.mockserver.test_resource_layer import widget_spec  # noqa: F401  (the fixture)
+
+OPTIONS = dataclasses.replace(FAST, suites=("ownership",), operations=("*widget*",))
+
+
+def test_the_spec_says_how_to_make_read_and_delete_a_widget(widget_spec: Path) -> None:  # noqa: F811
+    spec = load_spec(widget_spec)
+    ops = kind_operations(spec)["widget"]
+    assert ops.create is not None and ops.create.path == "/api/workspaces/{workspaceId}/widgets"
+    assert ops.get is not None and ops.get.path == "/api/widgets/{widgetId}"
+    assert ops.delete is not None and ops.list is not None and ops.list_field == "widgets"
+    assert path_ids(ops.create, {"workspace": "w1"}) == {"workspaceId": "w1"}
+
+
+def test_a_kind_without_code_is_probed_and_cleaned_up(
+    widget_spec: Path,  # noqa: F811
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+) -> None:
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=OPTIONS, spec=load_spec(widget_spec))
+    assert not result.failures, "\n\n".join(str(f) for f in result.failures)
+    verified = {(c.rule, c.operation) for s in result.suites for c in s.checks if c.runs and not c.skipped}
+    for label in ("GET /api/widgets/{widgetId}", "PATCH /api/widgets/{widgetId}", "DELETE /api/widgets/{widgetId}"):
+        assert ("ownership.widget-404", label) in verified, sorted(verified)
+    assert ("ownership.widget-unchanged", "PATCH /api/widgets/{widgetId}") in verified
+    assert any(d.startswith("widget ") for d in result.cleanup.deleted), result.cleanup
+
+
+def test_a_widget_route_without_the_team_check_is_caught(
+    widget_spec: Path,  # noqa: F811
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockserver.domain.resources.engine import ResourceEngine
+
+    def any_record(self: Any, rop: Any, res: Any, principal: Any, record_id: str) -> Any:
+        return self.store.get(res.table, record_id) or original(self, rop, res, principal, record_id)
+
+    original = ResourceEngine._record
+    monkeypatch.setattr(ResourceEngine, "_record", any_record)
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=OPTIONS, spec=load_spec(widget_spec))
+    assert result.exit_code == 1
+    caught = {(f.rule, f.operation) for f in result.failures}
+    assert ("ownership.widget-404", "GET /api/widgets/{widgetId}") in caught, caught
