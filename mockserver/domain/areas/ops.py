@@ -32,6 +32,7 @@ __all__ = ("TaskOpsArea",)
 
 BULK_PROTECTED = ("in_progress", "assigned")
 BULK_CAP = 1000
+OUTPUTS = ("pr_required", "artifact_required", "none", "auto")
 TAKEOVER_ERROR = "Interrupted — human takeover"
 SUMMARY_WORKER_FIELDS = (
     "id",
@@ -67,6 +68,11 @@ TASK_WORKER_FIELDS = (
     "startedAt",
     "completedAt",
 )
+
+
+def _text(value: Any) -> str | None:
+    """A plan step's optional text field: the planner's output is free-form, the task's field a string or null."""
+    return value if isinstance(value, str) else None
 
 
 def _newest_first(rows: list[Record]) -> list[Record]:
@@ -205,15 +211,17 @@ class TaskOpsArea(Area):
                 context = {k: step[k] for k in ("model", "skillSlugs") if step.get(k)}
                 fields = {
                     "title": str(step["title"]),
-                    "description": step.get("description"),
+                    "description": _text(step.get("description")),
                     "parentTaskId": task_id,
                     "missionId": task.get("missionId"),
                     "mode": "execution",
                     "creationSource": "api",
                     "priority": step.get("priority") if isinstance(step.get("priority"), int) else 0,
-                    "roleSlug": step.get("roleSlug"),
+                    "roleSlug": _text(step.get("roleSlug")),
                     "requiredCapabilities": [c for c in step.get("requiredCapabilities") or [] if isinstance(c, str)],
-                    "outputRequirement": step.get("outputRequirement"),
+                    "outputRequirement": step.get("outputRequirement")
+                    if step.get("outputRequirement") in OUTPUTS
+                    else None,
                     "dependsOn": [ids[str(d)] for d in step.get("dependsOn") or [] if str(d) in ids],
                     "backend": task.get("backend"),
                     "context": context,

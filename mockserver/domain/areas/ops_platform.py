@@ -30,6 +30,8 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _WINDOW = re.compile(r"^(\d+)([hd])$")
 _WORD = re.compile(r"[a-z0-9]+")
 RUN_ID_BASE = 9_000_000
+MAX_WINDOW_HOURS = 10 * 365 * 24
+STRATEGIES = ("workflow_dispatch", "branch_merge", "script")
 
 
 def _cost(worker: Mapping[str, Any]) -> float:
@@ -43,6 +45,16 @@ def _sha(seed: str) -> str:
     """A stable 40-hex commit id for something that has no real commit."""
     digits = re.sub(r"[^0-9a-f]", "", seed.lower())
     return (digits * 2)[:40].ljust(40, "0")
+
+
+def _strategy(config: Mapping[str, Any] | None) -> str:
+    """The configured release strategy, `branch_merge` when none is named (the real default)."""
+    return str((config or {}).get("strategy") or "branch_merge")
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """Workflow inputs are strings; a config that holds anything else contributes what it can."""
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
 
 
 def _avg(values: list[float]) -> float | None:
@@ -223,7 +235,8 @@ class Platform(Area):
             ws = self._release_target(principal, query.get("workspaceId"), query.get("repo"))
             config = ws.get("releaseConfig") or None
             default_branch = str((ws.get("gitConfig") or {}).get("defaultBranch") or "main")
-            strategy = str(config.get("strategy") or "branch_merge") if config and config.get("enabled") else None
+            kind = _strategy(config)
+            strategy = kind if config and config.get("enabled") and kind in STRATEGIES else None
             ref = query.get("ref") or str((config or {}).get("ref") or default_branch)
             prod = query.get("prodBranch") or str((config or {}).get("prodBranch") or default_branch)
             if ref == prod:
@@ -259,7 +272,7 @@ class Platform(Area):
         with self.store.transaction():
             ws = self._release_target(principal, body.get("workspaceId"), body.get("repo"))
             config = ws.get("releaseConfig") or None
-            inputs: dict[str, str] = {**((config or {}).get("inputs") or {}), **(body.get("inputs") or {})}
+            inputs = {**_strings((config or {}).get("inputs")), **_strings(body.get("inputs"))}
             if body.get("force") is not None:
                 inputs["force"] = "true" if body["force"] else "false"
             if config is None:
@@ -273,7 +286,9 @@ class Platform(Area):
             elif not config.get("enabled"):
                 raise Conflict("Release config is disabled for this workspace", ok=False)
             else:
-                kind = str(config.get("strategy") or "branch_merge")
+                kind = _strategy(config)
+                if kind not in STRATEGIES:
+                    raise Unprocessable(f"Unknown release strategy: {kind}", ok=False)
                 if kind == "branch_merge":
                     raise Unprocessable(
                         "This workspace uses the branch_merge strategy, which releases automatically on task "
@@ -377,13 +392,8 @@ class Platform(Area):
         self._require_admin_key(principal)
         label = window or "7d"
         match = _WINDOW.match(label)
-        span = (
-            timedelta(hours=int(match[1]))
-            if match and match[2] == "h"
-            else timedelta(days=int(match[1]))
-            if match
-            else timedelta(days=7)
-        )
+        hours = (int(match[1]) if match[2] == "h" else int(match[1]) * 24) if match else 7 * 24
+        span = timedelta(hours=min(hours, MAX_WINDOW_HOURS))  # a window past the mock's epoch counts everything
         start = self.clock.now() - span
         with self.store.lock:
             ids = [str(ws["id"]) for ws in access.visible_workspaces(self.store, principal)]

@@ -154,3 +154,21 @@ def test_cbm_metrics_aggregate_what_workers_reported(client: Any, key_auth: Any,
     }
     assert metrics["specTargets"]["fileAccessDeltaPct"] == -0.6
     assert client.get("/api/cbm/metrics", headers=key_auth("acme-ci")).status_code == 403
+
+
+def test_cbm_windows_are_bounded_and_unknown_ones_count_as_a_week(client: Any, key_auth: Any) -> None:
+    huge = client.get("/api/cbm/metrics", params={"window": "999999999d"}, headers=key_auth("acme-admin"))
+    odd = client.get("/api/cbm/metrics", params={"window": "fortnight"}, headers=key_auth("acme-admin"))
+    assert huge.status_code == 200 and huge.json()["windowStart"] < "2017"
+    assert odd.json()["windowStart"].startswith("2026-01-08")
+
+
+def test_a_release_config_with_an_unknown_strategy_is_unconfigured(
+    client: Any, key_auth: Any, fixture_world: Any
+) -> None:
+    ws = workspace_id(fixture_world, "acme-web")
+    configure_release(client, key_auth, ws, enabled=True, strategy="carrier-pigeon", prodBranch="prod", inputs={"n": 1})
+    status = client.get("/api/releases/status", params={"workspaceId": ws}, headers=key_auth("acme-admin"))
+    trigger = client.post("/api/releases/trigger", json={"workspaceId": ws}, headers=key_auth("acme-admin"))
+    assert (status.status_code, status.json()["strategy"], status.json()["configured"]) == (200, None, False)
+    assert (trigger.status_code, trigger.json()["error"]) == (422, "Unknown release strategy: carrier-pigeon")

@@ -250,3 +250,15 @@ def test_worker_sessions_come_from_the_runner_the_worker_reported(
 
     assert messages["messages"][0]["message"]["content"][0]["text"] == "Tests pass"
     assert client.get(url, headers=key_auth("acme-laptop")).status_code == 403
+
+
+def test_free_form_plan_fields_become_valid_tasks(client: Any, key_auth: Any, fixture_world: Any) -> None:
+    """The plan is the planner's free-form output: fields of the wrong type are dropped, never stored."""
+    odd = [{"ref": 1, "title": "Odd step", "description": {"x": 1}, "roleSlug": 5, "outputRequirement": "maybe"}]
+    task_id = planned_task(client, key_auth, fixture_world, odd)
+
+    approved = client.post(f"/api/tasks/{task_id}/approve-plan", headers=key_auth("acme-admin"))
+
+    assert approved.status_code == 200, approved.text  # the strict mock checks the stored task against the spec
+    child = client.get(f"/api/tasks/{approved.json()['tasks'][0]}", headers=key_auth("acme-admin")).json()
+    assert (child["description"], child["outputRequirement"]) == (None, "auto")
