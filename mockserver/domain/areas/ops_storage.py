@@ -1,7 +1,7 @@
 """Files of artifacts and attachments, and public share links.
 
 The real server hands out presigned object-storage URLs. The mock is its own object store: an upload URL points
-at `/__mock/storage/<storageKey>` on the mock, a PUT there stores the bytes (base64 in the `opsStoredObjects`
+at `/mock-storage/<storageKey>` on the mock, a PUT there stores the bytes (base64 in the `opsStoredObjects`
 table, so a state file keeps them), and a download redirects there. Only keys an upload URL was issued for can be
 written, so the store holds nothing a client did not announce.
 """
@@ -24,7 +24,7 @@ __all__ = ("STORAGE_PREFIX", "ArtifactStorage", "StoredFile")
 OBJECTS = "opsStoredObjects"
 register_table(OBJECTS, "storageKey")
 
-STORAGE_PREFIX = "/__mock/storage/"
+STORAGE_PREFIX = "/mock-storage/"
 ARTIFACT_MAX_BYTES = 50 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 

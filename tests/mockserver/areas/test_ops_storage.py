@@ -86,7 +86,7 @@ def test_a_share_link_is_public_until_unshared(client: Any, key_auth: Any, fixtu
 def test_only_announced_keys_can_be_written_and_within_their_limit(
     client: Any, key_auth: Any, fixture_world: Any
 ) -> None:
-    assert client.put("/__mock/storage/artifacts/made-up/key.txt", content=b"x").status_code == 404
+    assert client.put("/mock-storage/artifacts/made-up/key.txt", content=b"x").status_code == 404
     ws = workspace_id(fixture_world, "acme-web")
     uploads = client.post(
         "/api/attachments/upload",
