@@ -113,8 +113,8 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "rotateSigningKeys": ("cron", PUBLIC, None),  # GET /api/cron/jwks-rotation
     "refreshCodexTokens": ("cron", PUBLIC, None),  # GET /api/cron/codex-token-refresh
     "proxyRunner": ("platform", SESSION, None),  # GET /api/runners/{heartbeatId}/proxy
-    "getBudgetForecast": ("platform", KEY, "workspace"),  # GET /api/health/budget
-    "getReleaseStatus": ("platform", EITHER, "workspace"),  # GET /api/releases/status (S or admin K)
+    "getBudgetForecast": ("platform", KEY, None),  # GET /api/health/budget (workspaceId: optional query)
+    "getReleaseStatus": ("platform", EITHER, None),  # GET /api/releases/status (S or admin K)
     "triggerRelease": ("platform", EITHER, "workspace"),  # POST /api/releases/trigger (S or admin K)
     "judgeQaCapture": ("platform", KEY, None),  # POST /api/qa/judge
     "getCbmMetrics": ("platform", EITHER, None),  # GET /api/cbm/metrics (S or admin K)
