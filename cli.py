@@ -386,6 +386,12 @@ class _BaseUrl(click.ParamType):
     help="A session of another team: ownership of session-only operations (env BUILDD_OTHER_SESSION_COOKIE).",
 )
 @click.option(
+    "--cron-secret",
+    envvar="BUILDD_CRON_SECRET",
+    help="The deployment's CRON_SECRET: the cron suite runs a due schedule (env BUILDD_CRON_SECRET; "
+    "the mock's is buildd-mock-cron-secret).",
+)
+@click.option(
     "--workspace",
     envvar="BUILDD_WORKSPACE",
     help="Workspace (id, name or owner/repo) for the resources the run creates (env BUILDD_WORKSPACE).",
@@ -460,6 +466,7 @@ def check(
     other_key: str | None,
     session_cookie: str | None,
     other_session_cookie: str | None,
+    cron_secret: str | None,
     workspace: str | None,
     spec_path: str | None,
     suites: tuple[str, ...] | None,
@@ -504,6 +511,7 @@ def check(
         session_cookie=session_cookie,
         other_session_cookie=other_session_cookie,
         workspace=workspace,
+        cron_secret=cron_secret,
     )
     reporters: list[Reporter] = [ConsoleReporter(color=color)]
     if junit_path:

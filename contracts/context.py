@@ -70,6 +70,7 @@ class Credentials:
     session_cookie: str | None = None
     other_session_cookie: str | None = None
     workspace: str | None = None
+    cron_secret: str | None = None  # the deployment's CRON_SECRET: lets the cron suite run its scheduled jobs
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session_cookie", session_token(self.session_cookie))
@@ -87,7 +88,7 @@ class Credentials:
 
     @property
     def secrets(self) -> Secrets:
-        return Secrets([self.key, self.other_key, self.session_cookie, self.other_session_cookie])
+        return Secrets([self.key, self.other_key, self.session_cookie, self.other_session_cookie, self.cron_secret])
 
     def headers(self, auth: Auth) -> dict[str, str]:
         if auth is None:

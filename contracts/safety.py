@@ -4,7 +4,7 @@ Every request a run sends — our probes and schemathesis' generated ones alike 
 
 - `prepare` tags titles and names of creates with the run's tag (when the field is a string and the tag fits its
   `maxLength`), and pins `POST /api/workers/claim` to a task of ours (or to an id that exists nowhere), so a
-  generated claim can never take a real runner's task;
+  generated claim can never take a real runner's task, and makes every `POST /api/tasks/bulk` a dry run;
 - `observe` records the ids of everything created (tasks, workers, artifacts, schedules, accounts, workspaces)
   with the workbench, which deletes them at the end;
 - generated writes (schemathesis calls that are not GET) may only name resources this run created: any other
@@ -78,6 +78,8 @@ class Guard:
                 body[name] = f"{tag} {value}"
         if operation_id == "claimTasks" and body.get("taskId") not in self.workbench.tracked("task"):
             body["taskId"] = self.decoy_task
+        if operation_id == "bulkTasks":  # a generated `delete` would wipe the team's tasks: only ever count them
+            body["dryRun"] = True
         return body
 
     def observe(self, operation_id: str, status: int, body: Any, path: dict[str, Any] | None = None) -> None:

@@ -197,11 +197,13 @@ class Workbench:
         self.track("artifact", str(artifact["id"]))
         return artifact
 
-    def create_schedule(self, workspace_id: str) -> dict[str, Any]:
+    def create_schedule(
+        self, workspace_id: str, *, cron_expression: str = "0 3 * * *", enabled: bool = False
+    ) -> dict[str, Any]:
         body = {
-            "name": self.title("ownership probe"),
-            "cronExpression": "0 3 * * *",
-            "enabled": False,
+            "name": self.title("ownership probe" if not enabled else "cron probe"),
+            "cronExpression": cron_expression,
+            "enabled": enabled,
             "taskTemplate": {"title": self.title("scheduled")},
         }
         exchange = self.send("POST", f"/api/workspaces/{workspace_id}/schedules", json_body=body)

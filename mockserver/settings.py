@@ -42,6 +42,8 @@ class MockSettings(BaseModel):
     pusher_cluster: str = _PUSHER.cluster
     # tests: stop the mock's clock at this instant (POST /__mock/clock still moves it)
     frozen_clock: datetime | None = None
+    # bearer secret of `/api/cron/*` (the real server's CRON_SECRET); a fixed, documented default
+    cron_secret: str = Field("buildd-mock-cron-secret", min_length=1)
 
     @field_validator("frozen_clock")
     @classmethod

@@ -27,6 +27,8 @@ class Settings:
     pusher_key: str = "buildd-mock"
     pusher_cluster: str = "mt1"
     pusher_channel_prefix: str = ""
+    # the platform cron's bearer secret (CRON_SECRET): `/api/cron/*` answer 401 to anything else
+    cron_secret: str = "buildd-mock-cron-secret"
 
 
 class Ops:

@@ -31,6 +31,7 @@ from mockserver.http.errors import EXCEPTION_HANDLERS
 from mockserver.http.misses import ExistingPaths
 from mockserver.http.requestlog import Front
 from mockserver.http.routes import Handler, load_all
+from mockserver.http.storage import storage_handlers
 from mockserver.mcp import mcp_handlers
 from mockserver.realtime import realtime_handlers
 from mockserver.settings import MockSettings
@@ -53,6 +54,7 @@ def create_app(settings: MockSettings | None = None, *, world: Mapping[str, Any]
         if settings.control_api or not any(p.startswith(CONTROL_PREFIX) for p in handler.paths)
     ]
     realtime += mcp_handlers(ctx)  # /api/mcp[/registry]: an ASGI mount, not a spec Plan
+    realtime += storage_handlers(ctx)  # /mock-storage/*: the object store behind the upload URLs (raw bytes)
     served_elsewhere = {path for handler in realtime for path in handler.paths} | {"/api/mcp/registry"}
     handlers: dict[str, Handler] = {**load_all(), **(control_handlers(ctx) if settings.control_api else {})}
 

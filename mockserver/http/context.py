@@ -61,6 +61,7 @@ class MockContext:
                 pusher_key=settings.pusher_key,
                 pusher_cluster=settings.pusher_cluster,
                 pusher_channel_prefix=settings.channel_prefix,
+                cron_secret=settings.cron_secret,
             ),
         )
         if self.api.store.resumes:

@@ -58,11 +58,14 @@ def credentials_for(keys: Any) -> Callable[[Any], contracts.Credentials]:
     """Full credentials against one target (sessions minted by that target)."""
 
     def build(target: Any) -> contracts.Credentials:
+        from mockserver import MockSettings
+
         return contracts.Credentials(
             key=keys.key(OWNER),
             other_key=keys.key(OTHER),
             session_cookie=mock_session(target, OWNER_EMAIL),
             other_session_cookie=mock_session(target, OTHER_EMAIL),
+            cron_secret=MockSettings().cron_secret,
         )
 
     return build

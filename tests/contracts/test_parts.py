@@ -123,6 +123,12 @@ def test_the_guard_tags_creates_and_pins_claims_to_our_tasks() -> None:
     assert bench.calls == [("worker", "w1")]
 
 
+def test_the_guard_makes_every_bulk_task_request_a_dry_run() -> None:
+    guard = Guard(load_spec(), _Bench())  # type: ignore[arg-type]
+    assert guard.prepare("bulkTasks", {"action": "delete"}) == {"action": "delete", "dryRun": True}
+    assert guard.prepare("bulkTasks", {"action": "cancel", "dryRun": False})["dryRun"] is True
+
+
 # ------------------------------------------------------------------------------------------ registries
 def test_registries_refuse_a_second_item_under_a_taken_name() -> None:
     registry: Registry[object] = Registry("thing")
@@ -140,6 +146,7 @@ def test_every_suite_and_rule_is_registered_with_a_fix() -> None:
         "schemas",
         "ownership",
         "lifecycle",
+        "cron",
         "github",
         "memory",
         "devmode",

@@ -89,6 +89,28 @@ def test_every_action_in_the_registry_is_callable(
             refused = await call(s, "link_tracker", entityId=str(uuid.uuid4()), url="https://linear.app/a/issue/A-1")
             called["link_tracker"] = refused
             assert "Mission not found" in error_text(refused)
+        # area ops: the plan flow, a file upload, error traces, the budget and a release of acme-web
+        release = {"enabled": True, "strategy": "workflow_dispatch", "workflowFile": "release.yml", "ref": "main"}
+        configured = httpx.patch(
+            f"{base_url}/api/workspaces/{workspace}/config",
+            json={"releaseConfig": {**release, "prodBranch": "production"}},
+            headers={"Authorization": f"Bearer {fixture_keys['acme-admin']}"},
+        )
+        assert configured.status_code == 200, configured.text
+        async with mcp_session(base_url, fixture_keys["acme-admin"], f"?workspace={workspace}") as s:
+            plan = await run(s, "create_task", title="Plan over MCP", mode="planning", priority=1000)
+            claimed = (await run(s, "claim_task"))["workers"][0]
+            assert claimed["taskId"] == plan["id"]
+            steps = [{"ref": "one", "title": "Step one"}]
+            await run(s, "complete_task", workerId=claimed["id"], structuredOutput={"plan": steps})
+            assert len((await run(s, "approve_plan", taskId=plan["id"]))["tasks"]) == 1
+            await run(s, "reject_plan", taskId=plan["id"], feedback="One more step")
+            upload = {"filename": "a.txt", "mimeType": "text/plain", "sizeBytes": 3}
+            await run(s, "upload_artifact", workerId=claimed["id"], **upload)
+            await run(s, "get_error_traces", taskId=plan["id"])
+            await run(s, "get_budget_forecast")
+            await run(s, "release_status")
+            await run(s, "trigger_release")
 
     anyio.run(flow)
     # the core actions are all called here; an area's actions (mockserver/mcp/actions/<area>.py) by its area's tests

@@ -257,6 +257,36 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "reconcileMission": ("missions", EITHER, "mission"),
     "runMission": ("missions", EITHER, "mission"),
     "getMissionTrackerProgress": ("missions", EITHER, "mission"),
+    # area `ops` (issue #13)
+    "bulkTasks": ("tasks", EITHER, "workspace"),  # POST /api/tasks/bulk (S or admin K)
+    "listWaitingInputTasks": ("tasks", SESSION, None),  # GET /api/tasks/waiting-input
+    "approvePlan": ("tasks", EITHER, "task"),  # POST /api/tasks/{id}/approve-plan
+    "rejectPlan": ("tasks", EITHER, "task"),  # POST /api/tasks/{id}/reject-plan
+    "getTaskSummary": ("tasks", SESSION, "task"),  # GET /api/tasks/{id}/summary
+    "listTaskWorkers": ("tasks", SESSION, "task"),  # GET /api/tasks/{id}/workers
+    "interruptWorker": ("workers", SESSION, "worker"),  # POST /api/workers/{id}/interrupt
+    "listWorkerSessions": ("workers", EITHER, "worker"),  # GET /api/workers/{id}/sessions (K owner / S)
+    "createArtifactUploadUrl": ("artifacts", KEY, "worker"),  # POST /api/artifacts/upload-url
+    "downloadArtifact": ("artifacts", PUBLIC, "artifact"),  # GET /api/artifacts/{id}/download (token, else K|S)
+    "shareArtifact": ("artifacts", EITHER, "artifact"),  # POST /api/artifacts/{id}/share
+    "unshareArtifact": ("artifacts", EITHER, "artifact"),  # DELETE /api/artifacts/{id}/share
+    "getSharedArtifact": ("artifacts", PUBLIC, None),  # GET /api/share/{token}
+    "createAttachmentUploads": ("artifacts", EITHER, "workspace"),  # POST /api/attachments/upload
+    "runDueSchedules": ("cron", PUBLIC, None),  # GET /api/cron/schedules (cron secret)
+    "archiveStaleTasks": ("cron", PUBLIC, None),  # GET /api/cron/task-archive
+    "guardLeaseExpiry": ("cron", PUBLIC, None),  # GET /api/cron/lease-expiry-guard
+    "notifyStalledReviews": ("cron", PUBLIC, None),  # POST /api/cron/stall-notify
+    "reconcilePullRequests": ("cron", PUBLIC, None),  # GET /api/cron/pr-reconcile
+    "calibrateRouting": ("cron", PUBLIC, None),  # GET /api/cron/routing-calibration
+    "digestFeedback": ("cron", PUBLIC, None),  # POST /api/cron/feedback-digest
+    "rotateSigningKeys": ("cron", PUBLIC, None),  # GET /api/cron/jwks-rotation
+    "refreshCodexTokens": ("cron", PUBLIC, None),  # GET /api/cron/codex-token-refresh
+    "proxyRunner": ("platform", SESSION, None),  # GET /api/runners/{heartbeatId}/proxy
+    "getBudgetForecast": ("platform", KEY, None),  # GET /api/health/budget (workspaceId: optional query)
+    "getReleaseStatus": ("platform", EITHER, None),  # GET /api/releases/status (S or admin K)
+    "triggerRelease": ("platform", EITHER, "workspace"),  # POST /api/releases/trigger (S or admin K)
+    "judgeQaCapture": ("platform", KEY, None),  # POST /api/qa/judge
+    "getCbmMetrics": ("platform", EITHER, None),  # GET /api/cbm/metrics (S or admin K)
 }
 
 
@@ -291,9 +321,18 @@ def test_operation_security_tag_and_ownership(operations: dict[str, Operation], 
             assert op.ownership.name in {p["name"] for p in op.parameters if p["in"] == op.ownership.location}
 
 
+# path-addressed operations with no owner to check (operationId -> why)
+UNOWNED = {
+    "getSharedArtifact": "public by its share token: the token is the credential",
+    "proxyRunner": "names a runner (heartbeat), not one of the ownership resources; its access rule is in the spec",
+}
+
+
 def test_every_single_resource_operation_has_an_ownership_rule(operations: dict[str, Operation]) -> None:
     """An operation with a path parameter acts on one resource, so it must say who may touch it."""
-    without = sorted(op_id for op_id, op in operations.items() if op.path_params() and op.ownership is None)
+    without = sorted(
+        op_id for op_id, op in operations.items() if op.path_params() and op.ownership is None and op_id not in UNOWNED
+    )
     assert not without
 
 

@@ -180,6 +180,34 @@ def _calls(worker_id: str, schedule_id: str, artifact_id: str) -> dict[str, tupl
         "mcpOAuthRequest": ("", {"path": {"workspace": WEB}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}}),
         "mcpOAuthEndSession": ("", {"path": {"workspace": WEB}}),
         "getJwks": ("", {}),
+        # area ops
+        "bulkTasks": ("ada", {"body": {"action": "cancel", "dryRun": True}}),
+        "listWaitingInputTasks": ("ada", {}),
+        "approvePlan": ("ada", {"path": {"id": task}}),
+        "rejectPlan": ("ada", {"path": {"id": task}, "body": {"feedback": "f"}}),
+        "getTaskSummary": ("ada", {"path": {"id": task}}),
+        "listTaskWorkers": ("ada", {"path": {"id": task}}),
+        "interruptWorker": ("ada", {"path": {"id": worker_id}, "body": {}}),
+        "listWorkerSessions": ("svc", {"path": {"id": worker_id}}),
+        "createArtifactUploadUrl": (
+            "svc",
+            {"body": {"workerId": worker_id, "filename": "f.txt", "mimeType": "text/plain", "sizeBytes": 3}},
+        ),
+        "downloadArtifact": ("", {"path": {"artifactId": artifact_id}}),
+        "shareArtifact": ("svc", {"path": {"artifactId": artifact_id}}),
+        "unshareArtifact": ("svc", {"path": {"artifactId": artifact_id}}),
+        "getSharedArtifact": ("", {"path": {"token": "no-such-token"}}),
+        "createAttachmentUploads": (
+            "svc",
+            {"body": {"workspaceId": WEB, "files": [{"filename": "a.png", "mimeType": "image/png", "sizeBytes": 1}]}},
+        ),
+        **dict.fromkeys(CRON_OPERATIONS, ("", CRON)),
+        "proxyRunner": ("ada", {"path": {"heartbeatId": "no-such-runner"}, "query": {"path": "doctor"}}),
+        "getBudgetForecast": ("svc", {}),
+        "getReleaseStatus": ("ada", {"query": {"workspaceId": WEB, "prodBranch": "production"}}),
+        "triggerRelease": ("ada", {"body": {"workspaceId": WEB, "workflowFile": "release.yml", "ref": "main"}}),
+        "judgeQaCapture": ("svc", {"body": {"route": {"id": "r", "expectations": []}, "capture": {"url": "u"}}}),
+        "getCbmMetrics": ("ada", {}),
         **_cred_calls(),
     }
 
@@ -252,6 +280,20 @@ def _mission_calls(mission_id: str, initiative_id: str) -> dict[str, tuple[str, 
         "runMission": ("ada", mission),
         "getMissionTrackerProgress": ("ada", mission),
     }
+
+
+CRON = {"headers": {"authorization": "Bearer buildd-mock-cron-secret"}}
+CRON_OPERATIONS = (
+    "runDueSchedules",
+    "archiveStaleTasks",
+    "guardLeaseExpiry",
+    "notifyStalledReviews",
+    "reconcilePullRequests",
+    "calibrateRouting",
+    "digestFeedback",
+    "rotateSigningKeys",
+    "refreshCodexTokens",
+)
 
 
 EXPECTED_STATUS = {
@@ -327,6 +369,13 @@ EXPECTED_STATUS = {
     "mcpOAuthStream": 405,
     "mcpOAuthRequest": 401,  # no access token
     "mcpOAuthEndSession": 401,
+    "approvePlan": 400,  # the test world's task is not a completed planning task
+    "rejectPlan": 400,
+    "interruptWorker": 400,  # nor a review task
+    "listWorkerSessions": 404,  # the worker reported no runner URL
+    "downloadArtifact": 401,  # no token and no credentials
+    "getSharedArtifact": 404,
+    "proxyRunner": 404,
 }
 
 
@@ -365,6 +414,7 @@ def test_handler_translates_its_call_into_one_service_call(api, key, user, opera
         path=fields.get("path", {}),
         query={k: v for k, v in fields.get("query", {}).items() if v},
         body=fields.get("body"),
+        headers=fields.get("headers", {}),
     )
     try:
         reply = HANDLERS[operation_id](call)

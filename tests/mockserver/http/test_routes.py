@@ -11,9 +11,9 @@ from contracts.spec import DEFAULT_SPEC_PATH, load_spec
 from mockserver import MockSettings, create_app
 from mockserver.mcp import MCP_OPERATIONS, MCP_PATH
 
-# routes the mock serves that are not operations of the spec: the spec itself, the Pusher transports and the
-# pages for people (/docs, /__mock/console) with their assets
-NOT_OPERATIONS = re.compile(r"^/(openapi\.yaml|app/|apps/|pusher/|docs(/|$)|__mock/console(/|$))")
+# routes the mock serves that are not operations of the spec: the spec itself, the Pusher transports, the pages
+# for people (/docs, /__mock/console) with their assets and the object store behind upload URLs (raw bytes)
+NOT_OPERATIONS = re.compile(r"^/(openapi\.yaml|app/|apps/|pusher/|docs(/|$)|__mock/console(/|$)|mock-storage/)")
 LITESTAR_PARAM = re.compile(r"\{(\w+):\w+\}")
 
 

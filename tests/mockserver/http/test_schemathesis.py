@@ -138,6 +138,13 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
         "createPullRequest": r"Workspace not linked to GitHub repo",
         "closePullRequest": r"Workspace not linked to GitHub repo",
         "mergePullRequest": r"Workspace not linked to GitHub repo",
+        # area ops: which workspace a release is about is a rule over two optional parameters (and its repo)
+        "getReleaseStatus": r"workspaceId or repo is required|Workspace has no linked GitHub repo",
+        "triggerRelease": r"workspaceId or repo is required|Workspace has no linked GitHub repo",
+        "approvePlan": r"Task is not a planning task|Planning task has not completed yet|No plan found|Circular",
+        "rejectPlan": r"Task is not a planning task|Planning task has not completed yet",
+        "interruptWorker": r"Worker has no task|Worker is not a reviewer",
+        "bulkTasks": r"Cannot bulk-modify tasks with status",
     }.items()
 }
 
