@@ -47,8 +47,8 @@ register_group_index("missionNotes", "mission", "missionId")
 register_table("missionArtifacts", "id")
 register_group_index("missionArtifacts", "missionId", "missionId")
 register_table("missionSchedules", "missionId")  # heartbeat and template settings a mission keeps
-register_table("externalLinks", "id")
-register_group_index("externalLinks", "entity", "builddEntityId")
+register_table("trackerLinks", "id")
+register_group_index("trackerLinks", "entity", "builddEntityId")
 
 
 def require_admin(principal: Principal) -> None:
@@ -715,16 +715,16 @@ class Missions(Area):
             existing = next(
                 (
                     x
-                    for x in self.store.rows("externalLinks")
+                    for x in self.store.rows("trackerLinks")
                     if x["provider"] == "linear" and x["externalId"] == parsed[1]
                 ),
                 None,
             )
             if existing is not None:  # one link per external id: the URL follows, the owner stays
-                link = self.store.update("externalLinks", str(existing["id"]), {"externalUrl": url, "updatedAt": now})
+                link = self.store.update("trackerLinks", str(existing["id"]), {"externalUrl": url, "updatedAt": now})
             else:
                 link = self.store.insert(
-                    "externalLinks",
+                    "trackerLinks",
                     {
                         "id": self.ids.uuid4(),
                         "teamId": mission["teamId"],
@@ -746,7 +746,7 @@ class Missions(Area):
     def tracker_item(self, mission_id: str, title: str | None) -> dict[str, Any] | None:
         """The mission's Linear link as a progress item (no Linear data in the mock: percent and state null)."""
         link = next(
-            (x for x in self.store.find("externalLinks", "entity", mission_id) if x["provider"] == "linear"), None
+            (x for x in self.store.find("trackerLinks", "entity", mission_id) if x["provider"] == "linear"), None
         )
         if link is None:
             return None
