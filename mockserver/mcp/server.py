@@ -7,13 +7,15 @@ REST client are closed over, so nothing leaks between requests.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
-from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, actions_for
+from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, Outcome, actions_for
+from mockserver.mcp.memory_tools import MEMORY_TOOLS, is_sensitive
 
 __all__ = ("build_server",)
 
@@ -50,12 +52,28 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
             "required": ["action"],
         }
         annotations = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
-        return types.ListToolsResult(
-            tools=[types.Tool(name="buildd", description=description, input_schema=schema, annotations=annotations)]
-        )
+        tools = [types.Tool(name="buildd", description=description, input_schema=schema, annotations=annotations)]
+        if not await is_sensitive(api, ctx):  # the memory tools are not listed in a sensitive workspace
+            tools += [
+                types.Tool(
+                    name=t.name,
+                    description=t.description,
+                    input_schema=t.input_schema,
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=t.read_only, destructive_hint=False, open_world_hint=not t.read_only
+                    ),
+                )
+                for t in MEMORY_TOOLS.values()
+            ]
+        return types.ListToolsResult(tools=tools)
 
     async def call_tool(_: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
         args = params.arguments or {}
+        if params.name in MEMORY_TOOLS:
+            sensitive = await is_sensitive(api, ctx)
+            if sensitive:  # refused even when called without being listed, as the real route does
+                return _error(f"Error: {params.name} is not available in sensitive workspaces.")
+            return await _run(MEMORY_TOOLS[params.name].run(api, args, ctx, sensitive))
         if params.name != "buildd":
             return _error(f"Error: Unknown tool: {params.name}")
         name = str(args.get("action") or "")
@@ -77,16 +95,7 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         action_params = args.get("params") or {}
         if not isinstance(action_params, dict):
             return _error("Error: params must be an object")
-        try:
-            outcome = await action.run(api, action_params, ctx)
-        except ApiError as exc:
-            return _error(f"Error: {exc}", {"status": exc.status, "body": exc.body})
-        except ActionInputError as exc:
-            return _error(f"Error: {exc}")
-        structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=outcome.text)], structured_content=structured
-        )
+        return await _run(action.run(api, action_params, ctx))
 
     async def list_resources(_: Context, __: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
         return types.ListResourcesResult(
@@ -129,6 +138,20 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         on_call_tool=call_tool,
         on_list_resources=list_resources,
         on_read_resource=read_resource,
+    )
+
+
+async def _run(pending: Awaitable[Outcome]) -> types.CallToolResult:
+    """A tool's answer: its text and REST data, or the refusal (REST status and body, or the param error)."""
+    try:
+        outcome = await pending
+    except ApiError as exc:
+        return _error(f"Error: {exc}", {"status": exc.status, "body": exc.body})
+    except ActionInputError as exc:
+        return _error(f"Error: {exc}")
+    structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=outcome.text)], structured_content=structured
     )
 
 
