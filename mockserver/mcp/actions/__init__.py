@@ -11,7 +11,7 @@ and admin keys. Adding an action for a newly served route is one `@action(...)` 
 
 Actions of the real tool not served (so NOT in the `action` enum):
 
-- trigger: list_artifact_templates (the real server's own template catalogue), trace_schedule
+- trigger: list_artifact_templates (the real server's own template catalogue)
 - admin: spec_compare, consolidate_knowledge (the real server's vector store; the mock has none)
 
 The `recall`, `learn` and `buildd_memory` tools live in mockserver/mcp/memory_tools.py.
