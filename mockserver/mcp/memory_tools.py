@@ -21,6 +21,7 @@ __all__ = (
     "MemoryTool",
     "delete_memory",
     "is_sensitive",
+    "memory_context",
     "memory_workspace",
 )
 
@@ -137,6 +138,14 @@ def _saved_text(verb: str, data: Mapping[str, Any]) -> str:
     return f'Memory {verb}: "{memory.get("title")}" ({memory.get("type")})\nID: {memory.get("id")}'
 
 
+async def memory_context(api: Api, ws: str, empty: str = "(No memories yet)") -> Outcome:
+    """The newest memories as markdown (the real memory service's project context)."""
+    data = await _search(api, ws, {"limit": CONTEXT_SIZE})
+    rows = data["memories"]
+    lines = [f"- **[{m.get('type')}]** {m.get('title')}: {str(m.get('content'))[:200]}" for m in rows]
+    return Outcome("## Team memories\n\n" + "\n".join(lines) if rows else empty, data)
+
+
 # -- recall / learn ------------------------------------------------------------------------------------------------
 
 
@@ -196,10 +205,7 @@ async def buildd_memory(api: Api, args: Mapping[str, Any], ctx: ActionContext, s
         return Outcome(SENSITIVE_READ, {"memories": [], "total": 0})
     ws = await memory_workspace(api, params, ctx)
     if verb == "context":
-        data = await _search(api, ws, {"limit": CONTEXT_SIZE})
-        rows = data["memories"]
-        lines = [f"- **[{m.get('type')}]** {m.get('title')}: {str(m.get('content'))[:200]}" for m in rows]
-        return Outcome("## Team memories\n\n" + "\n".join(lines) if rows else "(No memories yet)", data)
+        return await memory_context(api, ws)
     if verb == "search":
         data = await _search(api, ws, params)
         rows = data["memories"]

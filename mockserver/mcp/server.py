@@ -15,14 +15,15 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, Outcome, actions_for
-from mockserver.mcp.memory_tools import MEMORY_TOOLS, is_sensitive
+from mockserver.mcp.memory_tools import MEMORY_TOOLS, is_sensitive, memory_context, memory_workspace
 
 __all__ = ("build_server",)
 
 Context = ServerRequestContext[Any]
 
 INSTRUCTIONS = (
-    "Buildd is a task coordination system for AI coding agents (this is the buildd-api-kit mock). Tool: `buildd`.\n\n"
+    "Buildd is a task coordination system for AI coding agents (this is the buildd-api-kit mock). Tools: `buildd` "
+    "(task actions), `recall` (read knowledge), `learn` (write knowledge); `buildd_memory` is the legacy one.\n\n"
     "**Token level:** {level} — this determines which `buildd` actions are available.\n\n"
     "**Worker workflow:** `buildd` action=claim_task → do the work → action=update_progress at milestones → "
     "action=create_artifact (type=summary) → action=complete_task (with summary)."
@@ -33,7 +34,7 @@ RESOURCES = (
     ("buildd://workspace/memory", "Workspace Memory", "Team memories (patterns, gotchas, decisions)"),
     ("buildd://workspace/skills", "Workspace Skills", "Available skills"),
 )
-MEMORY_NOT_CONFIGURED = "Memory service not configured."  # the mock has no memory service (the real fallback text)
+MEMORY_NOT_CONFIGURED = "Memory service not configured."  # the real fallback text when no memory can be read
 
 
 def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
@@ -122,7 +123,10 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
                 or "No pending tasks."
             )
         elif uri == "buildd://workspace/memory":
-            text = MEMORY_NOT_CONFIGURED
+            try:  # the real route falls back to its not-configured text on any failure
+                text = (await memory_context(api, await memory_workspace(api, {}, ctx), "No memories yet.")).text
+            except (ApiError, ActionInputError):
+                text = MEMORY_NOT_CONFIGURED
         elif uri == "buildd://workspace/skills":
             text = "Provide workspaceId in tool params to access workspace-scoped resources."
         else:
