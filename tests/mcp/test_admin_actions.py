@@ -20,7 +20,7 @@ ADMIN_ONLY = {"send_agent_message", "manage_workspaces", "memory_delete"}
 
 def _workspace(world: dict[str, Any], account: str) -> str:
     team = next(a["teamId"] for a in world["accounts"] if a["name"] == account)
-    return next(w["id"] for w in world["workspaces"] if w.get("teamId") == team)
+    return str(next(w["id"] for w in world["workspaces"] if w.get("teamId") == team))
 
 
 def test_the_admin_actions_are_admin_level_and_hidden_from_a_worker_key(

@@ -18,7 +18,7 @@ MEMORY_TOOLS = {"buildd_memory", "recall", "learn"}
 
 def _workspace(world: dict[str, Any], account: str) -> str:
     team = next(a["teamId"] for a in world["accounts"] if a["name"] == account)
-    return next(w["id"] for w in world["workspaces"] if w.get("teamId") == team)
+    return str(next(w["id"] for w in world["workspaces"] if w.get("teamId") == team))
 
 
 def _rest_memories(base_url: str, key: str, workspace: str, search: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ CRON = {"Authorization": "Bearer buildd-mock-cron-secret"}
 
 def _workspace(world: dict[str, Any], account: str) -> str:
     team = next(a["teamId"] for a in world["accounts"] if a["name"] == account)
-    return next(w["id"] for w in world["workspaces"] if w.get("teamId") == team)
+    return str(next(w["id"] for w in world["workspaces"] if w.get("teamId") == team))
 
 
 def test_trace_schedule_finds_the_schedule_behind_a_task(
