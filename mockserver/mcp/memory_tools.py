@@ -30,6 +30,7 @@ MEMORY_ACTIONS = ("context", "search", "save", "get", "update", "query_knowledge
 RECALL_SCOPES = ("memory", "task", "pr", "plan", "artifact", "code", "docs", "spec")
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 PAGE = 100  # the memory list route's largest page
+MAX_SUPERSEDES = 50
 CONTEXT_SIZE = 20  # memories shown by buildd_memory action=context
 SENSITIVE_READ = "(No results — memory access is disabled for sensitive workspaces.)"
 
@@ -123,11 +124,25 @@ def _ranked(rows: list[Mapping[str, Any]]) -> str:
     )
 
 
+def _check_supersedes(value: Any) -> None:
+    """The real tools refuse a malformed `supersedes` before saving; the mock keeps no superseded state (the real
+    one lives in its vector store), so a well-formed list changes nothing."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise ActionInputError("supersedes must be an array of memory ids")
+    if len(value) > MAX_SUPERSEDES:
+        raise ActionInputError(f"supersedes accepts at most {MAX_SUPERSEDES} ids per call")
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ActionInputError("supersedes entries must be non-empty strings")
+
+
 def _save_body(params: Mapping[str, Any], ctx: ActionContext, source: Any = None) -> dict[str, Any]:
     if not params.get("type") or not params.get("title") or not params.get("content"):
         raise ActionInputError("type, title, and content are required")
     if params["type"] not in LEARN_TYPES:
         raise ActionInputError(f"Invalid type. Must be one of: {', '.join(LEARN_TYPES)}")
+    _check_supersedes(params.get("supersedes"))
     body = _pick(params, "type", "title", "content", "tags", "files")
     body["source"] = source or (f"worker:{ctx.worker_id}" if ctx.worker_id else "mcp-agent")
     return body
@@ -232,6 +247,7 @@ async def buildd_memory(api: Api, args: Mapping[str, Any], ctx: ActionContext, s
         fields = _pick(params, "title", "content", "type", "files", "tags", "project")
         if not fields:
             raise ActionInputError("At least one field (title, content, type, files, tags, project) must be provided")
+        _check_supersedes(params.get("supersedes"))
         data = await api("PATCH", f"/api/workspaces/{ws}/memory/{params['id']}", body=fields)
         return Outcome(_saved_text("updated", data), data)
     # query_knowledge: the mock's only corpus is the memory one

@@ -69,19 +69,21 @@ def test_learn_refuses_what_the_real_tool_refuses(
 ) -> None:
     workspace = _workspace(fixture_world, "acme-ci")
 
-    async def attempt() -> tuple[Any, Any, Any]:
+    async def attempt() -> tuple[Any, Any, Any, Any]:
         async with mcp_session(base_url, fixture_keys["acme-ci"], f"?workspace={workspace}") as s:
             return (
                 await s.call_tool("learn", {"type": "gotcha", "title": "No content"}),
                 await s.call_tool("learn", {"type": "summary", "title": "Wrong type", "content": "x"}),
                 await s.call_tool("recall", {}),
+                await s.call_tool("learn", {"type": "gotcha", "title": "Bad", "content": "y", "supersedes": "m-1"}),
             )
 
-    missing, wrong_type, no_query = anyio.run(attempt)
+    missing, wrong_type, no_query, bad_supersedes = anyio.run(attempt)
     assert "type, title, and content are required" in error_text(missing)
     assert "Invalid type" in error_text(wrong_type)
     assert "query is required" in error_text(no_query)
-    assert _rest_memories(base_url, fixture_keys["acme-admin"], workspace, "content type") == []
+    assert "supersedes must be an array" in error_text(bad_supersedes)
+    assert _rest_memories(base_url, fixture_keys["acme-admin"], workspace, "content type bad") == []
 
 
 def test_buildd_memory_actions_over_the_rest_routes(
