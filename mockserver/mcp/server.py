@@ -7,20 +7,23 @@ REST client are closed over, so nothing leaks between requests.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
-from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, actions_for
+from mockserver.mcp.actions import ACTIONS, ActionContext, ActionInputError, Api, ApiError, Outcome, actions_for
+from mockserver.mcp.memory_tools import MEMORY_TOOLS, is_sensitive, memory_context, memory_workspace
 
 __all__ = ("build_server",)
 
 Context = ServerRequestContext[Any]
 
 INSTRUCTIONS = (
-    "Buildd is a task coordination system for AI coding agents (this is the buildd-api-kit mock). Tool: `buildd`.\n\n"
+    "Buildd is a task coordination system for AI coding agents (this is the buildd-api-kit mock). Tools: `buildd` "
+    "(task actions), `recall` (read knowledge), `learn` (write knowledge); `buildd_memory` is the legacy one.\n\n"
     "**Token level:** {level} — this determines which `buildd` actions are available.\n\n"
     "**Worker workflow:** `buildd` action=claim_task → do the work → action=update_progress at milestones → "
     "action=create_artifact (type=summary) → action=complete_task (with summary)."
@@ -31,7 +34,7 @@ RESOURCES = (
     ("buildd://workspace/memory", "Workspace Memory", "Team memories (patterns, gotchas, decisions)"),
     ("buildd://workspace/skills", "Workspace Skills", "Available skills"),
 )
-MEMORY_NOT_CONFIGURED = "Memory service not configured."  # the mock has no memory service (the real fallback text)
+MEMORY_NOT_CONFIGURED = "Memory service not configured."  # the real fallback text when no memory can be read
 
 
 def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
@@ -50,12 +53,28 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
             "required": ["action"],
         }
         annotations = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
-        return types.ListToolsResult(
-            tools=[types.Tool(name="buildd", description=description, input_schema=schema, annotations=annotations)]
-        )
+        tools = [types.Tool(name="buildd", description=description, input_schema=schema, annotations=annotations)]
+        if not await is_sensitive(api, ctx):  # the memory tools are not listed in a sensitive workspace
+            tools += [
+                types.Tool(
+                    name=t.name,
+                    description=t.description,
+                    input_schema=t.input_schema,
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=t.read_only, destructive_hint=False, open_world_hint=not t.read_only
+                    ),
+                )
+                for t in MEMORY_TOOLS.values()
+            ]
+        return types.ListToolsResult(tools=tools)
 
     async def call_tool(_: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
         args = params.arguments or {}
+        if params.name in MEMORY_TOOLS:
+            sensitive = await is_sensitive(api, ctx)
+            if sensitive:  # refused even when called without being listed, as the real route does
+                return _error(f"Error: {params.name} is not available in sensitive workspaces.")
+            return await _run(MEMORY_TOOLS[params.name].run(api, args, ctx, sensitive))
         if params.name != "buildd":
             return _error(f"Error: Unknown tool: {params.name}")
         name = str(args.get("action") or "")
@@ -77,16 +96,7 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         action_params = args.get("params") or {}
         if not isinstance(action_params, dict):
             return _error("Error: params must be an object")
-        try:
-            outcome = await action.run(api, action_params, ctx)
-        except ApiError as exc:
-            return _error(f"Error: {exc}", {"status": exc.status, "body": exc.body})
-        except ActionInputError as exc:
-            return _error(f"Error: {exc}")
-        structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=outcome.text)], structured_content=structured
-        )
+        return await _run(action.run(api, action_params, ctx))
 
     async def list_resources(_: Context, __: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
         return types.ListResourcesResult(
@@ -113,7 +123,10 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
                 or "No pending tasks."
             )
         elif uri == "buildd://workspace/memory":
-            text = MEMORY_NOT_CONFIGURED
+            try:  # the real route falls back to its not-configured text on any failure
+                text = (await memory_context(api, await memory_workspace(api, {}, ctx), "No memories yet.")).text
+            except (ApiError, ActionInputError):
+                text = MEMORY_NOT_CONFIGURED
         elif uri == "buildd://workspace/skills":
             text = "Provide workspaceId in tool params to access workspace-scoped resources."
         else:
@@ -129,6 +142,20 @@ def build_server(api: Api, ctx: ActionContext) -> Server[Any]:
         on_call_tool=call_tool,
         on_list_resources=list_resources,
         on_read_resource=read_resource,
+    )
+
+
+async def _run(pending: Awaitable[Outcome]) -> types.CallToolResult:
+    """A tool's answer: its text and REST data, or the refusal (REST status and body, or the param error)."""
+    try:
+        outcome = await pending
+    except ApiError as exc:
+        return _error(f"Error: {exc}", {"status": exc.status, "body": exc.body})
+    except ActionInputError as exc:
+        return _error(f"Error: {exc}")
+    structured = outcome.data if isinstance(outcome.data, dict) else {"items": outcome.data}
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=outcome.text)], structured_content=structured
     )
 
 

@@ -115,7 +115,7 @@ def test_every_action_in_the_registry_is_callable(
     anyio.run(flow)
     # the core actions are all called here; an area's actions (mockserver/mcp/actions/<area>.py) by its area's tests
     core = {name for name, a in ACTIONS.items() if a.run.__module__ == "mockserver.mcp.actions"}
-    assert set(called) == core, f"actions without a step here: {sorted(core - set(called))}"
+    assert core <= set(called), f"actions without a step here: {sorted(core - set(called))}"
 
 
 def test_a_refused_action_carries_the_rest_status_and_error(base_url: str, fixture_keys: dict[str, str]) -> None:

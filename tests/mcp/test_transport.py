@@ -125,7 +125,7 @@ def test_tools_list_filters_actions_by_the_key_level(
     async def listed() -> list[str]:
         async with mcp_session(base_url, fixture_keys[account]) as session:
             tools = (await session.list_tools()).tools
-            assert [t.name for t in tools] == ["buildd"]
+            assert [t.name for t in tools] == ["buildd", "buildd_memory", "recall", "learn"]  # memory tools: any level
             return list(tools[0].input_schema["properties"]["action"]["enum"])
 
     expected = [a.name for a in ACTIONS.values() if LEVELS.index(a.level) <= LEVELS.index(level)]
@@ -152,8 +152,11 @@ def test_an_action_above_the_key_level_is_a_forbidden_tool_error(base_url: str, 
 
 
 def test_resources_are_listed_and_pending_tasks_come_from_the_state(
-    base_url: str, fixture_keys: dict[str, str]
+    base_url: str, fixture_keys: dict[str, str], fixture_world: dict[str, Any]
 ) -> None:
+    team = next(a["teamId"] for a in fixture_world["accounts"] if a["name"] == "acme-ci")
+    workspace = next(w["id"] for w in fixture_world["workspaces"] if w.get("teamId") == team)
+
     async def read() -> tuple[list[str], str, str]:
         async with mcp_session(base_url, fixture_keys["acme-ci"]) as session:
             uris = [str(r.uri) for r in (await session.list_resources()).resources]
@@ -161,12 +164,19 @@ def test_resources_are_listed_and_pending_tasks_come_from_the_state(
             memory = (await session.read_resource("buildd://workspace/memory")).contents[0].text
             return uris, pending, memory
 
+    async def read_pinned() -> str:  # with ?workspace= the memory resource reads the workspace memory routes
+        async with mcp_session(base_url, fixture_keys["acme-ci"], f"?workspace={workspace}") as session:
+            lesson = {"type": "pattern", "title": "Resource-read lesson", "content": "Read me back."}
+            assert not (await session.call_tool("learn", lesson)).is_error
+            return str((await session.read_resource("buildd://workspace/memory")).contents[0].text)
+
     uris, pending, memory = anyio.run(read)
     assert uris == ["buildd://tasks/pending", "buildd://workspace/memory", "buildd://workspace/skills"]
     tasks = httpx.get(f"{base_url}/api/tasks", headers={"Authorization": f"Bearer {fixture_keys['acme-ci']}"}).json()
     first = max((t for t in tasks["tasks"] if t["status"] == "pending"), key=lambda t: t.get("priority") or 0)
     assert pending.startswith(f"[P{first['priority']}] {first['title']} ({first['id']})")
-    assert memory == "Memory service not configured."
+    assert memory == "Memory service not configured."  # acme has several workspaces: none to read
+    assert "Resource-read lesson: Read me back." in anyio.run(read_pinned)
 
 
 def test_query_parameters_are_checked_after_the_key(

@@ -9,17 +9,12 @@ status and `{"error": ...}` body.
 Levels nest as in the real server (trigger ⊂ worker ⊂ admin): an action declared at `worker` is listed for worker
 and admin keys. Adding an action for a newly served route is one `@action(...)` function here.
 
-Actions of the real tool whose REST routes the mock does not serve yet (so they are NOT in the `action` enum):
+Actions of the real tool not served (so NOT in the `action` enum):
 
-- trigger: list_artifacts (GET /api/workspaces/{id}/artifacts), list_artifact_templates, trace_schedule
-- worker: create_pr, close_pr, merge_pr, get_pr (GitHub), upload_artifact, get_error_traces,
-  suggest_schedule_update, get_budget_forecast
-- admin: pause_schedules, register_skill, list_skills, get_skill, update_skill, delete_skill,
-  approve_plan, reject_plan, manage_missions, manage_initiatives, link_tracker, manage_workspaces (its
-  get/create_repo/init need routes not served), manage_watched_projects, trigger_release,
-  release_status, send_agent_message, spec_compare, consolidate_knowledge, memory_delete
+- trigger: list_artifact_templates (the real server's own template catalogue)
+- admin: spec_compare, consolidate_knowledge (the real server's vector store; the mock has none)
 
-The `buildd_memory`, `recall` and `learn` tools (external memory service) are not served yet either.
+The `recall`, `learn` and `buildd_memory` tools live in mockserver/mcp/memory_tools.py.
 """
 
 from __future__ import annotations
@@ -276,7 +271,8 @@ async def update_progress(api: Api, params: Mapping[str, Any], ctx: ActionContex
         raise
     text = f"Progress updated: {progress}%" + (f" - {params['message']}" if params.get("message") else "")
     if isinstance(data, dict) and data.get("instructions"):
-        text += f"\n\n**ADMIN INSTRUCTION:** {data['instructions']}"
+        queued = data["instructions"]  # a list on the wire; the real tool prints it as JS does (comma-joined)
+        text += f"\n\n**ADMIN INSTRUCTION:** {','.join(map(str, queued)) if isinstance(queued, list) else queued}"
     return Outcome(text, data)
 
 
