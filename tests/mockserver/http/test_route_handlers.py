@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 
 from mockserver.domain.areas.artifacts import Artifacts
-from mockserver.domain.areas.missions import Missions
-from mockserver.domain.areas.missions_initiatives import Initiatives
 from mockserver.domain.errors import DomainError
 from mockserver.http.routes import Call, load_all
 from mockserver.mcp import MCP_OPERATIONS
@@ -246,42 +244,6 @@ def _cred_calls() -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def _mission_calls(mission_id: str, initiative_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The missions area's operations (issue 14), on a mission and an initiative made for the test."""
-    mission, initiative = {"path": {"id": mission_id}}, {"path": {"initiativeId": initiative_id}}
-    note = {"path": {"id": mission_id, "noteId": initiative_id}, "body": {"title": "t"}}  # no such note: 404
-    return {
-        "listInitiatives": ("ada", {}),
-        "createInitiative": ("ada", {"body": {"title": "i"}}),
-        "getInitiativeEffort": ("ada", {"query": {"workspaceId": WEB}}),
-        "getInitiative": ("ada", initiative),
-        "updateInitiative": ("ada", {**initiative, "body": {"status": "paused"}}),
-        "deleteInitiative": ("ada", initiative),
-        "listInitiativeArtifacts": ("ada", initiative),
-        "createInitiativeArtifact": ("ada", {**initiative, "body": {"type": "report", "title": "r"}}),
-        "getInitiativeKpiState": ("ada", initiative),
-        "evaluateInitiative": ("ada", initiative),
-        "getInitiativeTrackerProgress": ("ada", initiative),
-        "listMissions": ("ada", {"query": {"workspaceId": WEB}}),
-        "createMission": ("ada", {"body": {"title": "m"}}),
-        "getMissionCapabilities": ("", {}),
-        "getMission": ("ada", mission),
-        "updateMission": ("ada", {**mission, "body": {"priority": 3}}),
-        "deleteMission": ("ada", mission),
-        "listMissionArtifacts": ("ada", mission),
-        "createMissionArtifact": ("ada", {**mission, "body": {"type": "report", "title": "r"}}),
-        "getMissionCriteriaState": ("ada", mission),
-        "evaluateMission": ("ada", mission),
-        "linkMissionTracker": ("ada", {**mission, "body": {"url": "https://linear.app/a/issue/A-1"}}),
-        "listMissionNotes": ("ada", {**mission, "query": {"limit": "5"}}),
-        "createMissionNote": ("ada", {**mission, "body": {"type": "update", "title": "n"}}),
-        "replyToMissionNote": ("ada", note),
-        "reconcileMission": ("ada", {**mission, "query": {"dryRun": "true"}}),
-        "runMission": ("ada", mission),
-        "getMissionTrackerProgress": ("ada", mission),
-    }
-
-
 CRON = {"headers": {"authorization": "Bearer buildd-mock-cron-secret"}}
 CRON_OPERATIONS = (
     "runDueSchedules",
@@ -387,14 +349,6 @@ CORE = sorted(_calls("", "", ""))
 @pytest.mark.parametrize("operation_id", CORE)
 def test_handler_translates_its_call_into_one_service_call(api, key, user, operation_id):
     worker = claim(api, key("svc"), taskId=TASK_IDS["high"])["workers"][0]
-    schedule = api.create_schedule(
-        user("ada"), WEB, {"name": "s", "cronExpression": "0 * * * *", "taskTemplate": {"title": "t"}}
-    )["schedule"]
-    artifact = api.create_worker_artifact(key("svc"), worker["id"], {"type": "report", "title": "r"})["artifact"]
-    mission = api.area(Missions).create_mission(user("ada"), {"title": "m", "workspaceId": WEB, "isHeartbeat": False})
-    initiative = api.area(Initiatives).create_initiative(user("ada"), {"title": "i"})
-    calls = {**_calls(worker["id"], schedule["id"], artifact["id"]), **_mission_calls(mission["id"], initiative["id"])}
-    who, fields = calls[operation_id]
     schedule = api.serve_resource(
         "createSchedule",
         user("ada"),
