@@ -32,7 +32,8 @@ def test_workspace_artifacts_filter_by_key_and_clamp_the_limit(
 def test_settings_refuse_a_tracker_the_workspace_cannot_use_and_clear_with_null(
     client: Any, key_auth: Auth, workspace_ids: dict[str, str]
 ) -> None:
-    auth, url = key_auth("acme-admin"), f"/api/workspaces/{workspace_ids['acme-web']}/settings"
+    # acme-scratch has no GitHub installation linked (acme-web and acme-api do: fixtures/_know.py)
+    auth, url = key_auth("acme-admin"), f"/api/workspaces/{workspace_ids['acme-scratch']}/settings"
     github = client.patch(url, headers=auth, json={"workTrackerConfig": {"provider": "github"}})
     assert github.status_code == 400 and github.json() == {"error": "github_app_not_installed"}
     linear = client.patch(url, headers=auth, json={"workTrackerConfig": {"provider": "linear", "connectorId": "c1"}})

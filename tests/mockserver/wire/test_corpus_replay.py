@@ -48,11 +48,7 @@ EXPECTED: dict[tuple[str, str], int] = {
 }
 
 # routes the mock does not serve yet, and who brings them
-NOT_SERVED: dict[tuple[str, str], str] = {
-    ("GET", "/api/workspaces/{id}/memory"): "GET /api/workspaces/{id}/memory (resource layer)",
-    ("POST", "/api/workspaces/{id}/memory"): "POST /api/workspaces/{id}/memory (resource layer)",
-    ("GET", "/api/workspaces/{id}/skills"): "GET /api/workspaces/{id}/skills (resource layer)",
-}
+NOT_SERVED: dict[tuple[str, str], str] = {}
 
 
 def _key(line: dict[str, Any]) -> tuple[str, str]:
