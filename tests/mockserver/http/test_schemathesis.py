@@ -90,6 +90,9 @@ STATE_RULES_400: dict[str, re.Pattern[str]] = {
     op: re.compile(pattern)
     for op, pattern in {
         "exchangeDeviceToken": r"Invalid device token|Device code expired",
+        # area ws: a slug derived from a name without letters or digits, a five-field string that is no cron
+        "createSkill": r"slug must be lowercase alphanumeric",
+        "suggestScheduleUpdate": r"Invalid cron expression",
         "approveDevice": r"Invalid or expired code",
         "createTask": r"(parentTaskId|dependsOn) references unknown task|workspaceId is required",
         "updateTask": r"dependsOn references unknown task",
