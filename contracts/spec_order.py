@@ -73,7 +73,10 @@ def misplaced(raw: Mapping[str, Any]) -> list[Misplaced]:
     found: list[Misplaced] = []
     paths = raw.get("paths") or {}
     latest: tuple[int, str] | None = None  # (group, path) of the furthest group seen so far
+    unplaced = len([t for t in raw.get("tags") or () if isinstance(t, Mapping)])  # no or undeclared tag
     for path, (group, _) in path_order(raw).items():
+        if group == unplaced:
+            continue  # where it belongs is unknown; `operation-id` reports the missing or undeclared tag
         if latest is not None and group < latest[0]:
             found.append(Misplaced(path, _tag_of(paths.get(path)) or "(no tag)", latest[1]))
         elif latest is None or group > latest[0]:

@@ -43,6 +43,7 @@ def broken_mock(world: dict[str, Any], keys: Any, monkeypatch: pytest.MonkeyPatc
         stop()
 
 
+@pytest.mark.timeout(900)  # every suite over all 266 operations: about two minutes alone on 2 cores
 def test_the_full_default_check_of_the_mock_passes_and_writes_reports(
     served_mock: str, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -66,7 +66,7 @@ def test_every_rule_is_registered() -> None:
         "open-request",
         "paths-order",
     }
-    assert [name for name, r in RULES.items() if not r.default] == ["paths-order"]  # opt-in until spec sort ran
+    assert [name for name, r in RULES.items() if not r.default] == []
     with pytest.raises(ValueError, match="already registered"):
         rule("secured-401", "again")(lambda spec: ())
 

@@ -71,11 +71,11 @@ def test_sort_refuses_a_layout_it_cannot_be_sure_of() -> None:
         sort_paths("paths: [\n")
 
 
-def test_the_rule_is_opt_in_and_reports_through_lint(tmp_path: Path) -> None:
+def test_the_rule_runs_by_default_and_reports_through_lint(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(UNSORTED)
     raw = yaml.safe_load(UNSORTED)
-    assert "paths-order" not in lint_spec(Spec(raw, spec, UNSORTED.encode()), rules=None).rules
+    assert "paths-order" in lint_spec(Spec(raw, spec, UNSORTED.encode()), rules=None).rules
     findings = lint(spec, rules=["paths-order"]).findings
     assert [f.location for f in findings] == ["/api/tasks", "/api/accounts", "/api/tasks/{id}"]
     assert all("buildd-api spec sort" in f.message for f in findings)

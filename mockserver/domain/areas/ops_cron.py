@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockserver.domain.areas.schedules import next_cron_time
 from mockserver.domain.area import Area
+from mockserver.domain.areas.schedules import next_cron_time
 from mockserver.domain.errors import Unauthorized
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, TERMINAL_TASK_STATUSES, move_task
 from mockserver.domain.records import new_task

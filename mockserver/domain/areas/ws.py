@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mockserver.domain import access
-from mockserver.domain.areas.schedules import cron_fields, next_cron_time
 from mockserver.domain.area import Area
+from mockserver.domain.areas.schedules import cron_fields, next_cron_time
 from mockserver.domain.areas.ws_memory import Memories
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
