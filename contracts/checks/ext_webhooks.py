@@ -36,7 +36,7 @@ def _delivery(tag: str) -> bytes:
     suite="lifecycle",
     title="An unsigned or badly signed incoming webhook is refused (401) and creates nothing",
     failure=LifecycleRuleBroken,
-    hint="verify the HMAC-SHA256 of the raw body against the workspace's signing secret before acting",
+    hint="verify the HMAC-SHA256 of the raw body against the workspace's signing secret before acting.",
 )
 def webhook_signature(ctx: SuiteContext, subject: Subject) -> None:
     try:

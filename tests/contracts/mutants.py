@@ -487,6 +487,7 @@ def _lease_always_acquired(req: Req, keys: Keys) -> Req | Resp:
     """Area cred: every runner that asks for a credential lease gets it, whoever holds it."""
     if _is("POST", "/api/runner/credential-lease")(req) and b'"acquire"' in req.body:
         return Resp.json(200, {"acquired": True, "leaseId": "0c0c0c0c-0000-4000-8000-000000000000"})
+    return req
 
 
 def _memory_search_forgets(req: Req, resp: Resp, keys: Keys) -> Resp:

@@ -70,7 +70,8 @@ def _run(
 def test_a_connection_dropped_inside_the_state_machine_is_a_finding(
     make_app: Any, credentials_for: Any, mutant_keys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    options = dataclasses.replace(LIFECYCLE, state_machine_examples=6)
+    # the machine walks only the task and worker links: with all 266 operations its few walks rarely reach a worker
+    options = dataclasses.replace(LIFECYCLE, state_machine_examples=6, operations=("* /api/tasks*", "* /api/workers*"))
     result = _run(_reset_worker_reads, options, make_app, credentials_for, mutant_keys, monkeypatch)
     assert result.exit_code == 1
     found = [f for f in result.failures if f.rule == "lifecycle.links"]
