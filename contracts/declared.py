@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from contracts.resources import resource_operations
+from contracts.resources import properties_of, resource_operations
 from contracts.spec import Operation, Spec
 
 __all__ = ("KindOps", "kind_operations", "path_ids", "record_of", "singular")
@@ -58,20 +58,14 @@ def _body_properties(spec: Spec, op: Operation) -> dict[str, Any]:
     if not pointer:
         return {}
     schema = spec.deref(spec.resolve(pointer))
-    props: dict[str, Any] = {}
-    for part in [schema, *(schema.get("allOf") or ())] if isinstance(schema, Mapping) else []:
-        props.update({k: spec.deref(v) for k, v in (spec.deref(part).get("properties") or {}).items()})
-    return props
+    if not isinstance(schema, Mapping):
+        return {}
+    return {k: spec.deref(v) for k, v in properties_of(spec, schema).items()}
 
 
 def _object_with_id(spec: Spec, schema: Any) -> bool:
     schema = spec.deref(schema)
-    if not isinstance(schema, Mapping):
-        return False
-    props = dict(schema.get("properties") or {})
-    for part in schema.get("allOf") or ():
-        props.update(spec.deref(part).get("properties") or {})
-    return "id" in props
+    return isinstance(schema, Mapping) and "id" in properties_of(spec, schema)
 
 
 def _ends_with_param(op: Operation) -> bool:

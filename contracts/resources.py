@@ -21,6 +21,7 @@ __all__ = (
     "Action",
     "ResourceOperation",
     "ResourceRecords",
+    "properties_of",
     "resource_operations",
     "resource_records",
 )
@@ -79,10 +80,10 @@ def _read(spec: Spec, op: Operation, name: str, action: Action) -> ResourceOpera
         action=action,
         status=status,
         envelope=envelope,
-        fields=frozenset(_properties(spec, request)),
-        write_only=frozenset(k for k, v in _properties(spec, record).items() if spec.deref(v).get("writeOnly")),
+        fields=frozenset(properties_of(spec, request)),
+        write_only=frozenset(k for k, v in properties_of(spec, record).items() if spec.deref(v).get("writeOnly")),
         filters=tuple(str(p["name"]) for p in op.query_params() if p.get("name") not in PAGE_PARAMS),
-        page_fields=frozenset(k for k in _properties(spec, response) if k != envelope),
+        page_fields=frozenset(k for k in properties_of(spec, response) if k != envelope),
         limit_default=limit.get("default") if limit else None,
         limit_max=limit.get("maximum") if limit else None,
         record=record,
@@ -97,12 +98,12 @@ def _schema(spec: Spec, pointer: str | None) -> Mapping[str, Any]:
     return node if isinstance(node, Mapping) else {}
 
 
-def _properties(spec: Spec, schema: Mapping[str, Any]) -> dict[str, Any]:
+def properties_of(spec: Spec, schema: Mapping[str, Any]) -> dict[str, Any]:
     """The properties of an object schema, through `allOf` (what a body may carry or a record holds)."""
     schema = spec.deref(schema)
     props: dict[str, Any] = dict(schema.get("properties") or {})
     for part in schema.get("allOf") or ():
-        props.update(_properties(spec, part))
+        props.update(properties_of(spec, part))
     return props
 
 
@@ -111,7 +112,7 @@ def _envelope(
 ) -> tuple[str | None, Mapping[str, Any], str | None]:
     """The property of the response that holds the record (an array of them for `list`), the record schema, and
     its component `$ref` when it is one."""
-    for key, value in _properties(spec, response).items():
+    for key, value in properties_of(spec, response).items():
         prop = spec.deref(value)
         if action == "list" and prop.get("type") == "array":
             items = prop.get("items") or {}
@@ -152,7 +153,7 @@ def resource_records(spec: Spec) -> dict[str, ResourceRecords]:
         source = by_action.get("get") or by_action.get("list")
         if source is None:
             continue
-        props = _properties(spec, source.record)
+        props = properties_of(spec, source.record)
         if not props:
             continue
         owners = (by_action.get("list"), by_action.get("create"))
