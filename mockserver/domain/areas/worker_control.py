@@ -182,7 +182,10 @@ class WorkerControl(Area):
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
         moment = parse_iso(self._timestamp(value, "timestamp")) if value else now
-        return epoch_ms(moment)
+        ts = epoch_ms(moment)
+        if ts < 0:  # a milestone's `ts` is epoch ms, never negative (a year-774 ISO string would make one)
+            raise BadRequest("timestamp must be epoch milliseconds or an ISO timestamp from 1970 on")
+        return ts
 
     def recover_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         mode = self._choice(body, "mode", RECOVERY_MODES)

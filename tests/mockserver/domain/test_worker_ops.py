@@ -96,6 +96,15 @@ def test_activity_appends_a_milestone_and_sets_the_current_action(api, key, work
     assert api.store.get("workers", worker["id"])["currentAction"] == "Edit: a.ts"
 
 
+def test_activity_before_1970_is_refused_rather_than_stored_as_a_negative_ts(api, key, worker):
+    # found by `buildd-api check`: an ISO timestamp in year 774 became a milestone with ts < 0 (the schema's minimum)
+    with pytest.raises(BadRequest, match="from 1970 on"):
+        api.area(WorkerControl).record_worker_activity(
+            key("svc"), worker["id"], {"toolName": "Edit", "timestamp": "0774-10-19T09:59:16.3-03:14"}
+        )
+    assert not api.store.get("workers", worker["id"]).get("milestones")
+
+
 def test_repeated_activity_within_a_second_is_deduplicated(api, key, worker):
     api.area(WorkerControl).record_worker_activity(key("svc"), worker["id"], {"toolName": "Bash"})
     assert (
