@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from mockserver.domain import access
 from mockserver.domain._indexes import register_group_index
 from mockserver.domain.area import Area
 from mockserver.domain.areas.missions_rules import (
@@ -24,7 +25,7 @@ from mockserver.domain.areas.missions_rules import (
 )
 from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden, LimitExceeded, NotFound
+from mockserver.domain.errors import BadRequest, LimitExceeded, NotFound
 from mockserver.domain.events import mission_channel
 from mockserver.domain.runtime import parse_iso, to_iso
 from mockserver.domain.store import Record, register_table
@@ -53,8 +54,7 @@ register_group_index("trackerLinks", "entity", "builddEntityId")
 
 def require_admin(principal: Principal) -> None:
     """Sessions pass; a key must be admin-level (the real routes' first check after auth)."""
-    if principal.is_key and not principal.is_admin_key:
-        raise Forbidden("Requires admin-level API key")
+    access.require_admin_level(principal, "Requires admin-level API key")
 
 
 class Missions(Area):

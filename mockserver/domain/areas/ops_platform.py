@@ -68,8 +68,7 @@ def _delta(active: float | None, baseline: float | None) -> float | None:
 class Platform(Area):
     def _require_admin_key(self, principal: Principal) -> None:
         """Session callers pass; keys need the admin level (the real routes answer 401, see deviations.md)."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden()
+        access.require_admin_level(principal)
 
     # -- the runner proxy ---------------------------------------------------------------------------------------
 
