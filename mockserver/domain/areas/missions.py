@@ -30,7 +30,14 @@ from mockserver.domain.events import mission_channel
 from mockserver.domain.runtime import parse_iso, to_iso
 from mockserver.domain.store import Record, register_table
 
-__all__ = ("CAPABILITIES", "EVALUATIONS_PER_HOUR", "LIVE_WORKER_STATUSES", "Missions", "require_admin")
+__all__ = (
+    "CAPABILITIES",
+    "EVALUATIONS_PER_HOUR",
+    "LIVE_WORKER_STATUSES",
+    "Missions",
+    "limit_evaluations",
+    "require_admin",
+)
 
 CAPABILITY_VERSION = 1
 CAPABILITIES = ("startMode", "pacing")
@@ -55,6 +62,16 @@ register_group_index("trackerLinks", "entity", "builddEntityId")
 def require_admin(principal: Principal) -> None:
     """Sessions pass; a key must be admin-level (the real routes' first check after auth)."""
     access.require_admin_level(principal, "Requires admin-level API key")
+
+
+def limit_evaluations(recent: int, of: str) -> None:
+    """429 once a mission (or an initiative) had its EVALUATIONS_PER_HOUR on-demand evaluations this hour."""
+    if recent >= EVALUATIONS_PER_HOUR:
+        raise LimitExceeded(
+            f"Rate limit: max {EVALUATIONS_PER_HOUR} on-demand evaluations per {of} per hour",
+            limit=EVALUATIONS_PER_HOUR,
+            current=recent,
+        )
 
 
 class Missions(Area):
@@ -606,12 +623,7 @@ class Missions(Area):
                 for n in self.store.find("missionNotes", "mission", mission_id)
                 if n["title"] == EVALUATION_NOTE and str(n["createdAt"]) >= hour_ago
             ]
-            if len(recent) >= EVALUATIONS_PER_HOUR:
-                raise LimitExceeded(
-                    f"Rate limit: max {EVALUATIONS_PER_HOUR} on-demand evaluations per mission per hour",
-                    limit=EVALUATIONS_PER_HOUR,
-                    current=len(recent),
-                )
+            limit_evaluations(len(recent), "mission")
             tasks = self.tasks_of(mission_id)
             workers = [w for t in tasks for w in self.store.find("workers", "task", str(t["id"]))]
             artifacts = self.store.find("missionArtifacts", "missionId", mission_id)

@@ -180,6 +180,7 @@ def test_evaluation_judges_structural_criteria_and_is_rate_limited(
         assert client.post(f"{base}/evaluate", headers=admin).status_code == 200
     limited = client.post(f"{base}/evaluate", headers=admin)
     assert limited.status_code == 429 and limited.json()["limit"] == 6
+    assert limited.json()["error"] == "Rate limit: max 6 on-demand evaluations per mission per hour"
     client.post("/__mock/clock", json={"advanceSeconds": 3601})
     assert client.post(f"{base}/evaluate", headers=admin).status_code == 200
 
