@@ -211,3 +211,11 @@ def test_the_fixture_world_has_missions_that_own_tasks(client: TestClient[Litest
     assert [n["status"] for n in notes["notes"]] == ["open"]
     globex = client.get("/api/missions", headers=key_auth("globex-admin")).json()["missions"]
     assert [m["title"] for m in globex] == ["Platform hardening"] and globex[0]["isHeld"] is True
+
+
+def test_reconcile_reports_whether_it_was_a_dry_run(client: TestClient[Litestar], key_auth: Auth) -> None:
+    admin = key_auth("acme-admin")
+    mission = _mission(client, admin)
+    for query, dry in (("?dryRun=true", True), ("?dryRun=false", False), ("", False)):
+        reply = client.post(f"/api/missions/{mission['id']}/reconcile{query}", headers=admin)
+        assert (reply.status_code, reply.json()["dryRun"]) == (200, dry)
