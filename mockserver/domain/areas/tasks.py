@@ -28,7 +28,7 @@ from mockserver.domain.records import new_task, task_view
 from mockserver.domain.runtime import epoch_ms, micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
-__all__ = ("Tasks",)
+__all__ = ("Tasks", "page_item")
 
 RUNNER_PREFERENCES = ("any", "user", "service", "action")
 LIST_LIMIT = 200
@@ -45,6 +45,19 @@ _PATCH_FIELDS = (
     "externalIssueUrl",
     "missionId",  # link a task to a mission, or null to unlink (manage_missions link_task / unlink_task)
 )
+
+
+def page_item(task: Record) -> dict[str, Any]:
+    """A task as a page of `GET /api/tasks?limit=` lists it: a summary with a preview of the description."""
+    return {
+        "id": task["id"],
+        "workspaceId": task["workspaceId"],
+        "title": task["title"],
+        "status": task["status"],
+        "priority": task.get("priority", 0),
+        "category": task.get("category"),
+        "descriptionPreview": (task.get("description") or "")[:150] or None,
+    }
 
 
 class Tasks(Area):
@@ -134,18 +147,7 @@ class Tasks(Area):
                 break
         page = [self.store.must("tasks", task_id) for task_id in ids]
         return {
-            "tasks": [
-                {
-                    "id": t["id"],
-                    "workspaceId": t["workspaceId"],
-                    "title": t["title"],
-                    "status": t["status"],
-                    "priority": t.get("priority", 0),
-                    "category": t.get("category"),
-                    "descriptionPreview": (t.get("description") or "")[:150] or None,
-                }
-                for t in page
-            ],
+            "tasks": [page_item(t) for t in page],
             "total": total,
             "pendingCount": pending,
             "hasMore": offset + len(page) < total,
