@@ -135,7 +135,8 @@ class Missions(Area):
     def progress_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         return mission_progress(summaries, {str(s["id"]): s["workers"] for s in summaries})
 
-    def _workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
+    def workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
+        """`{id, name}` of a mission's or an initiative's workspace, or None."""
         workspace = self.store.get("workspaces", str(workspace_id)) if workspace_id else None
         return {"id": workspace["id"], "name": workspace["name"]} if workspace else None
 
@@ -166,7 +167,7 @@ class Missions(Area):
         return {
             **mission,
             **self.progress_of(summaries),
-            "workspace": self._workspace_ref(mission.get("workspaceId")),
+            "workspace": self.workspace_ref(mission.get("workspaceId")),
             "tasks": summaries,
             "activeAgents": sum(1 for s in summaries for w in s["workers"] if w["status"] == "running"),
             "cronExpression": schedule.get("cronExpression"),
@@ -196,12 +197,11 @@ class Missions(Area):
             return self._out({"missions": [self._list_item(m) for m in found]})
 
     def _start_at(self, body: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        if body.get("startAt") is not None:
-            return self._timestamp(body["startAt"], "startAt"), "explicit"
-        minutes = self._int(body, "startIn", minimum=0, maximum=525600)
-        if minutes:
-            return to_iso(self.clock.now() + timedelta(minutes=minutes)), "relative"
-        return None, None
+        """A deferred start as a task reads it (`startAt`, or `startIn` minutes), and how it was given."""
+        start_at = self.api.area(Tasks).start_at(body)
+        if start_at is None:
+            return None, None
+        return start_at, "explicit" if body.get("startAt") is not None else "relative"
 
     def create_mission(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         require_admin(principal)
@@ -318,7 +318,7 @@ class Missions(Area):
                 {
                     **mission,
                     **self.progress_of(summaries),
-                    "workspace": self._workspace_ref(mission.get("workspaceId")),
+                    "workspace": self.workspace_ref(mission.get("workspaceId")),
                     "tasks": summaries,
                     "subMissions": [{"id": m["id"], "title": m["title"], "status": m["status"]} for m in subs],
                     "skillSlugs": list(schedule.get("skillSlugs") or []),

@@ -60,10 +60,6 @@ class Initiatives(Area):
             out.append({"mission": mission, "summaries": summaries, **self.missions.progress_of(summaries)})
         return out
 
-    def _workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
-        workspace = self.store.get("workspaces", str(workspace_id)) if workspace_id else None
-        return {"id": workspace["id"], "name": workspace["name"]} if workspace else None
-
     def _list_item(self, initiative: Record) -> dict[str, Any]:
         children = self._children(str(initiative["id"]))
         rollup = initiative_progress([{**c, "status": c["mission"]["status"]} for c in children])
@@ -71,7 +67,7 @@ class Initiatives(Area):
         times += [parse_iso(str(s["updatedAt"])) for c in children for s in c["summaries"]]
         return {
             **initiative,
-            "workspace": self._workspace_ref(initiative.get("workspaceId")),
+            "workspace": self.missions.workspace_ref(initiative.get("workspaceId")),
             "progress": rollup,
             "segments": [seg for c in children for seg in c["segments"]],
             "missionCount": len(children),
@@ -130,7 +126,7 @@ class Initiatives(Area):
                         f: c["mission"].get(f)
                         for f in ("id", "title", "status", "priority", "workspaceId", "updatedAt")
                     },
-                    "workspace": self._workspace_ref(c["mission"].get("workspaceId")),
+                    "workspace": self.missions.workspace_ref(c["mission"].get("workspaceId")),
                     **{f: c[f] for f in ("totalTasks", "completedTasks", "progress", "segments")},
                 }
                 for c in children
@@ -139,7 +135,7 @@ class Initiatives(Area):
             return self._out(
                 {
                     **initiative,
-                    "workspace": self._workspace_ref(initiative.get("workspaceId")),
+                    "workspace": self.missions.workspace_ref(initiative.get("workspaceId")),
                     "missions": missions,
                     "progress": initiative_progress([{**c, "status": c["mission"]["status"]} for c in children]),
                     "artifacts": own,

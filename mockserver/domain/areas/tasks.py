@@ -192,7 +192,7 @@ class Tasks(Area):
                 "title": title,
                 "priority": priority or 0,
                 "dependsOn": depends_on,
-                "startAt": self._start_at(body),
+                "startAt": self.start_at(body),
                 "runnerPreference": body.get("runnerPreference") or git.get("defaultRunnerPreference") or "any",
                 "backend": body.get("backend") or git.get("defaultBackend") or "claude",
                 "createdByAccountId": principal.account_id,
@@ -258,7 +258,8 @@ class Tasks(Area):
             raise BadRequest("dependsOn references unknown tasks in this workspace", unknownTaskIds=unknown)
         return list(dict.fromkeys(depends_on))
 
-    def _start_at(self, body: Mapping[str, Any]) -> str | None:
+    def start_at(self, body: Mapping[str, Any]) -> str | None:
+        """A deferred start: `startAt` (a timestamp), else `startIn` minutes from now, else none."""
         if body.get("startAt") is not None:
             return self._timestamp(body["startAt"], "startAt")
         minutes = self._int(body, "startIn", minimum=0, maximum=525600)

@@ -219,3 +219,18 @@ def test_reconcile_reports_whether_it_was_a_dry_run(client: TestClient[Litestar]
     for query, dry in (("?dryRun=true", True), ("?dryRun=false", False), ("", False)):
         reply = client.post(f"/api/missions/{mission['id']}/reconcile{query}", headers=admin)
         assert (reply.status_code, reply.json()["dryRun"]) == (200, dry)
+
+
+def test_a_deferred_start_is_read_as_a_task_reads_it_and_says_how_it_was_given(
+    client: TestClient[Litestar], key_auth: Auth
+) -> None:
+    admin = key_auth("acme-admin")
+    now = client.get("/__mock/clock").json()["now"]
+    relative = _mission(client, admin, startIn=30)
+    assert relative["startResolution"] == "relative" and relative["startAt"] > now
+    explicit = _mission(client, admin, startAt="2031-01-01T00:00:00.000Z")
+    assert (explicit["startAt"][:10], explicit["startResolution"]) == ("2031-01-01", "explicit")
+    plain = _mission(client, admin)
+    assert (plain["startAt"], plain["startResolution"]) == (None, None)
+    refused = client.post("/api/missions", json={"title": "Late", "startAt": "not a time"}, headers=admin)
+    assert refused.status_code == 400 and "startAt" in refused.json()["error"]
