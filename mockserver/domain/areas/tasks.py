@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import task_channel, worker_channel, workspace_channel
-from mockserver.domain.fields import id_of, text
+from mockserver.domain.fields import id_of, is_uuid, text
 from mockserver.domain.lifecycle import (
     ACTIVE_WORKER_STATUSES,
     CLAIM_RELEASED,
@@ -229,7 +228,7 @@ class Tasks(Area):
 
     def _resolve_workspace(self, principal: Principal, reference: str) -> Record:
         """A workspace id, exact `owner/name` repo, case-insensitive name, or repo suffix, within reach."""
-        if _is_uuid(reference):
+        if is_uuid(reference):
             return access.workspace_for(self.store, principal, reference)
         visible = access.visible_workspaces(self.store, principal)
         lowered = reference.lower()
@@ -352,11 +351,3 @@ def _wanted(status: str | None) -> Callable[[Any], bool]:
 
 def _ref(workspace: Record) -> dict[str, Any]:
     return {"id": workspace["id"], "name": workspace["name"], "repo": workspace.get("repo")}
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36
