@@ -21,6 +21,7 @@ import jsonschema_rs
 import yaml
 
 __all__ = (
+    "BUSINESS_RULES",
     "DEFAULT_SPEC_PATH",
     "METHODS",
     "Operation",
@@ -29,6 +30,7 @@ __all__ = (
     "SchemaError",
     "Spec",
     "SpecError",
+    "business_rules",
     "load_spec",
     "pointer",
 )
@@ -38,6 +40,9 @@ DEFAULT_SPEC_PATH = (Path(__file__).parent / "openapi.yaml").resolve()
 SPEC_URI = "urn:buildd-spec"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MOCK_TAG = "mock"
+# per operation, status -> the rule a request valid by the schema can still break (`{'400': only a pending task
+# can be started}`): that status is a legitimate answer to positive data
+BUSINESS_RULES = "x-business-rules"
 
 
 class SpecError(ValueError):
@@ -150,6 +155,18 @@ class Operation:
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def business_rules(self) -> dict[int, str]:
+        return business_rules(self.raw)
+
+
+def business_rules(operation: Any) -> dict[int, str]:
+    """Status -> the business rule behind it (`x-business-rules: {'400': why}`), from a raw operation mapping."""
+    rules = operation.get(BUSINESS_RULES) if isinstance(operation, Mapping) else None
+    if not isinstance(rules, Mapping):
+        return {}
+    return {int(status): str(why) for status, why in rules.items() if str(status).isdigit()}
 
 
 class Spec:

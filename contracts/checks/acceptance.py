@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.failures import ValidInputRefused
 from contracts.registry import declare
+from contracts.spec import BUSINESS_RULES, business_rules
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ("BUSINESS_RULES", "VALID_INPUT_RULE", "business_rules", "valid_data_accepted")
 
 VALID_INPUT_RULE = "status.valid-input"
-BUSINESS_RULES = "x-business-rules"
 EXPECTED = "a request valid by the operation's schema is not refused as malformed (no 400/413/415/422)"
 # answers that say "your request is malformed"; 401/403/404/409/429 judge the caller or the state, not the shape
 REFUSALS = frozenset({400, 413, 415, 422})
@@ -31,14 +31,6 @@ declare(
     title="Requests valid by the schema are not refused as malformed",
     failure=ValidInputRefused,
 )
-
-
-def business_rules(operation: Any) -> dict[int, str]:
-    """Status -> the business rule behind it (`x-business-rules: {'400': why}`), from a raw operation mapping."""
-    rules = operation.get(BUSINESS_RULES) if isinstance(operation, dict) else None
-    if not isinstance(rules, dict):
-        return {}
-    return {int(status): str(why) for status, why in rules.items() if str(status).isdigit()}
 
 
 def valid_data_accepted(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:

@@ -24,6 +24,7 @@ __all__ = (
     "can_see_workspace",
     "claimable_workspaces",
     "link_of",
+    "require_admin_level",
     "require_team_role",
     "schedule_for",
     "task_for",
@@ -113,6 +114,13 @@ def worker_for(store: Store, principal: Principal, worker_id: str | None) -> Rec
     if workspace is None or not can_see_workspace(store, principal, workspace):
         raise NotFound.of("Worker")
     return worker
+
+
+def require_admin_level(principal: Principal, message: str | None = None) -> None:
+    """Sessions pass; a key must be admin-level, else 403 `message` (the level check of the real routes that take a
+    session or an admin key; some answer 401 there, see docs/deviations.md)."""
+    if principal.is_key and not principal.is_admin_key:
+        raise Forbidden(message)
 
 
 def require_team_role(store: Store, principal: Principal, team_id: str, minimum: str, *, hide_as: str) -> None:

@@ -10,10 +10,13 @@ A leaf module (no domain imports), so every module can use it; `mockserver.domai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ("id_of", "text", "text_or_none")
+__all__ = ("id_of", "is_uuid", "text", "text_or_none")
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def text(record: Mapping[str, Any], field: str) -> str:
@@ -35,3 +38,8 @@ def text_or_none(record: Mapping[str, Any], field: str) -> str | None:
 def id_of(record: Mapping[str, Any]) -> str:
     """A record's `id` (every id in the spec is a string)."""
     return text(record, "id")
+
+
+def is_uuid(value: str) -> bool:
+    """Whether a reference is written as a UUID (either case), as the real routes tell an id from a name."""
+    return _UUID.fullmatch(value) is not None

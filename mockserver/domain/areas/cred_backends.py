@@ -44,6 +44,7 @@ __all__ = ("BackendCredentials", "rotate_tokens")
 
 CLAUDE = "claude_credential"
 CODEX = "codex_credential"
+_STATUS_STAMPS = ("lastRefreshedAt", "lastVerifiedAt", "lastVerificationError")  # as stored, in both statuses
 REFRESH_LOCK = timedelta(minutes=60)
 WRITE_BACK_LOCK = timedelta(seconds=30)
 TOKEN_LIFETIME = timedelta(hours=8)
@@ -109,45 +110,21 @@ class BackendCredentials(Area):
 
     def _claude_status(self, team_id: str, workspace_id: str | None) -> dict[str, Any]:
         secret = self._at_scope(team_id, CLAUDE, workspace_id)
-        if secret is None:
-            return {
-                "connected": False,
-                "expired": False,
-                "lastRefreshedAt": None,
-                "lastVerifiedAt": None,
-                "lastVerificationError": None,
-                "healthStatus": None,
-                "scope": None,
-            }
-        return {
-            "connected": True,
-            "expired": self._expired(secret) or secret.get("healthStatus") == "revoked",
-            "lastRefreshedAt": secret.get("lastRefreshedAt"),
-            "lastVerifiedAt": secret.get("lastVerifiedAt"),
-            "lastVerificationError": secret.get("lastVerificationError"),
-            "healthStatus": secret.get("healthStatus"),
-            "scope": "workspace" if secret.get("workspaceId") else "team",
-        }
+        status, health = self._status(secret), secret.get("healthStatus") if secret else None
+        return {**status, "expired": status["expired"] or health == "revoked", "healthStatus": health}
 
     def _codex_status(self, team_id: str, workspace_id: str | None) -> dict[str, Any]:
         secret = self._at_scope(team_id, CODEX, workspace_id)
+        return {**self._status(secret), "accountId": open_blob(secret).get("account_id") if secret else None}
+
+    def _status(self, secret: Record | None) -> dict[str, Any]:
+        """What both backends' status says of the credential stored at the scope, or of none."""
         if secret is None:
-            return {
-                "connected": False,
-                "expired": False,
-                "accountId": None,
-                "lastRefreshedAt": None,
-                "lastVerifiedAt": None,
-                "lastVerificationError": None,
-                "scope": None,
-            }
+            return {"connected": False, "expired": False, **dict.fromkeys(_STATUS_STAMPS), "scope": None}
         return {
             "connected": True,
             "expired": self._expired(secret),
-            "accountId": open_blob(secret).get("account_id"),
-            "lastRefreshedAt": secret.get("lastRefreshedAt"),
-            "lastVerifiedAt": secret.get("lastVerifiedAt"),
-            "lastVerificationError": secret.get("lastVerificationError"),
+            **{field: secret.get(field) for field in _STATUS_STAMPS},
             "scope": "workspace" if secret.get("workspaceId") else "team",
         }
 

@@ -14,7 +14,7 @@ from typing import Any
 from mockserver.domain import access
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden
+from mockserver.domain.errors import BadRequest
 from mockserver.domain.store import Record
 
 from .cred import caller_team_ids
@@ -42,8 +42,7 @@ class ModelTiers(Area):
 
     def _team(self, principal: Principal, workspace_id: str | None) -> str:
         """Admin keys and sessions only; the workspace's team when one is named (and reachable), else the caller's."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Admin token required")
+        access.require_admin_level(principal, "Admin token required")
         if workspace_id:
             return str(access.workspace_for(self.store, principal, workspace_id)["teamId"])
         teams = caller_team_ids(principal)

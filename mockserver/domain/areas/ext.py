@@ -62,8 +62,7 @@ class Connectors(Area):
     @staticmethod
     def _require_admin_key(principal: Principal) -> None:
         """Connector routes take an admin key or a session; a weaker key is refused (403, the note's rule)."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden()
+        access.require_admin_level(principal)
 
     def _is_team_admin(self, principal: Principal, team_id: str) -> bool:
         """A session user must not be a plain `member` (no membership row: a personal team, allowed)."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from mockserver.domain import access
 from mockserver.domain._indexes import register_group_index
 from mockserver.domain.area import Area
 from mockserver.domain.areas.missions_rules import (
@@ -24,12 +25,19 @@ from mockserver.domain.areas.missions_rules import (
 )
 from mockserver.domain.areas.tasks import Tasks
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden, LimitExceeded, NotFound
+from mockserver.domain.errors import BadRequest, LimitExceeded, NotFound
 from mockserver.domain.events import mission_channel
 from mockserver.domain.runtime import parse_iso, to_iso
 from mockserver.domain.store import Record, register_table
 
-__all__ = ("CAPABILITIES", "EVALUATIONS_PER_HOUR", "LIVE_WORKER_STATUSES", "Missions", "require_admin")
+__all__ = (
+    "CAPABILITIES",
+    "EVALUATIONS_PER_HOUR",
+    "LIVE_WORKER_STATUSES",
+    "Missions",
+    "limit_evaluations",
+    "require_admin",
+)
 
 CAPABILITY_VERSION = 1
 CAPABILITIES = ("startMode", "pacing")
@@ -53,8 +61,17 @@ register_group_index("trackerLinks", "entity", "builddEntityId")
 
 def require_admin(principal: Principal) -> None:
     """Sessions pass; a key must be admin-level (the real routes' first check after auth)."""
-    if principal.is_key and not principal.is_admin_key:
-        raise Forbidden("Requires admin-level API key")
+    access.require_admin_level(principal, "Requires admin-level API key")
+
+
+def limit_evaluations(recent: int, of: str) -> None:
+    """429 once a mission (or an initiative) had its EVALUATIONS_PER_HOUR on-demand evaluations this hour."""
+    if recent >= EVALUATIONS_PER_HOUR:
+        raise LimitExceeded(
+            f"Rate limit: max {EVALUATIONS_PER_HOUR} on-demand evaluations per {of} per hour",
+            limit=EVALUATIONS_PER_HOUR,
+            current=recent,
+        )
 
 
 class Missions(Area):
@@ -118,7 +135,8 @@ class Missions(Area):
     def progress_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         return mission_progress(summaries, {str(s["id"]): s["workers"] for s in summaries})
 
-    def _workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
+    def workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
+        """`{id, name}` of a mission's or an initiative's workspace, or None."""
         workspace = self.store.get("workspaces", str(workspace_id)) if workspace_id else None
         return {"id": workspace["id"], "name": workspace["name"]} if workspace else None
 
@@ -149,7 +167,7 @@ class Missions(Area):
         return {
             **mission,
             **self.progress_of(summaries),
-            "workspace": self._workspace_ref(mission.get("workspaceId")),
+            "workspace": self.workspace_ref(mission.get("workspaceId")),
             "tasks": summaries,
             "activeAgents": sum(1 for s in summaries for w in s["workers"] if w["status"] == "running"),
             "cronExpression": schedule.get("cronExpression"),
@@ -179,12 +197,11 @@ class Missions(Area):
             return self._out({"missions": [self._list_item(m) for m in found]})
 
     def _start_at(self, body: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        if body.get("startAt") is not None:
-            return self._timestamp(body["startAt"], "startAt"), "explicit"
-        minutes = self._int(body, "startIn", minimum=0, maximum=525600)
-        if minutes:
-            return to_iso(self.clock.now() + timedelta(minutes=minutes)), "relative"
-        return None, None
+        """A deferred start as a task reads it (`startAt`, or `startIn` minutes), and how it was given."""
+        start_at = self.api.area(Tasks).start_at(body)
+        if start_at is None:
+            return None, None
+        return start_at, "explicit" if body.get("startAt") is not None else "relative"
 
     def create_mission(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         require_admin(principal)
@@ -301,7 +318,7 @@ class Missions(Area):
                 {
                     **mission,
                     **self.progress_of(summaries),
-                    "workspace": self._workspace_ref(mission.get("workspaceId")),
+                    "workspace": self.workspace_ref(mission.get("workspaceId")),
                     "tasks": summaries,
                     "subMissions": [{"id": m["id"], "title": m["title"], "status": m["status"]} for m in subs],
                     "skillSlugs": list(schedule.get("skillSlugs") or []),
@@ -606,12 +623,7 @@ class Missions(Area):
                 for n in self.store.find("missionNotes", "mission", mission_id)
                 if n["title"] == EVALUATION_NOTE and str(n["createdAt"]) >= hour_ago
             ]
-            if len(recent) >= EVALUATIONS_PER_HOUR:
-                raise LimitExceeded(
-                    f"Rate limit: max {EVALUATIONS_PER_HOUR} on-demand evaluations per mission per hour",
-                    limit=EVALUATIONS_PER_HOUR,
-                    current=len(recent),
-                )
+            limit_evaluations(len(recent), "mission")
             tasks = self.tasks_of(mission_id)
             workers = [w for t in tasks for w in self.store.find("workers", "task", str(t["id"]))]
             artifacts = self.store.find("missionArtifacts", "missionId", mission_id)

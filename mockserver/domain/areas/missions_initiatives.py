@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver.domain.area import Area
-from mockserver.domain.areas.missions import Missions, require_admin
+from mockserver.domain.areas.missions import Missions, limit_evaluations, require_admin
 from mockserver.domain.areas.missions_rules import initiative_progress, kpi_state
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import LimitExceeded, NotFound
+from mockserver.domain.errors import NotFound
 from mockserver.domain.resources import Cascade, Resource, declare
 from mockserver.domain.runtime import parse_iso, to_iso
 from mockserver.domain.store import Record, register_table
@@ -24,7 +24,6 @@ __all__ = ("EFFORT_DAYS", "INITIATIVE", "UNASSIGNED", "Initiatives")
 
 EFFORT_DAYS = 14
 UNASSIGNED = "__unassigned__"
-EVALUATIONS_PER_HOUR = 6
 
 register_table("initiativeEvaluations", "id")  # when on-demand KPI evaluations ran (the hourly limit)
 
@@ -61,10 +60,6 @@ class Initiatives(Area):
             out.append({"mission": mission, "summaries": summaries, **self.missions.progress_of(summaries)})
         return out
 
-    def _workspace_ref(self, workspace_id: Any) -> dict[str, Any] | None:
-        workspace = self.store.get("workspaces", str(workspace_id)) if workspace_id else None
-        return {"id": workspace["id"], "name": workspace["name"]} if workspace else None
-
     def _list_item(self, initiative: Record) -> dict[str, Any]:
         children = self._children(str(initiative["id"]))
         rollup = initiative_progress([{**c, "status": c["mission"]["status"]} for c in children])
@@ -72,7 +67,7 @@ class Initiatives(Area):
         times += [parse_iso(str(s["updatedAt"])) for c in children for s in c["summaries"]]
         return {
             **initiative,
-            "workspace": self._workspace_ref(initiative.get("workspaceId")),
+            "workspace": self.missions.workspace_ref(initiative.get("workspaceId")),
             "progress": rollup,
             "segments": [seg for c in children for seg in c["segments"]],
             "missionCount": len(children),
@@ -131,7 +126,7 @@ class Initiatives(Area):
                         f: c["mission"].get(f)
                         for f in ("id", "title", "status", "priority", "workspaceId", "updatedAt")
                     },
-                    "workspace": self._workspace_ref(c["mission"].get("workspaceId")),
+                    "workspace": self.missions.workspace_ref(c["mission"].get("workspaceId")),
                     **{f: c[f] for f in ("totalTasks", "completedTasks", "progress", "segments")},
                 }
                 for c in children
@@ -140,7 +135,7 @@ class Initiatives(Area):
             return self._out(
                 {
                     **initiative,
-                    "workspace": self._workspace_ref(initiative.get("workspaceId")),
+                    "workspace": self.missions.workspace_ref(initiative.get("workspaceId")),
                     "missions": missions,
                     "progress": initiative_progress([{**c, "status": c["mission"]["status"]} for c in children]),
                     "artifacts": own,
@@ -181,12 +176,7 @@ class Initiatives(Area):
             hour_ago = self.clock.now() - timedelta(hours=1)
             runs = self.store.find("initiativeEvaluations", "initiativeId", initiative_id)
             recent = [r for r in runs if parse_iso(str(r["createdAt"])) >= hour_ago]
-            if len(recent) >= EVALUATIONS_PER_HOUR:
-                raise LimitExceeded(
-                    f"Rate limit: max {EVALUATIONS_PER_HOUR} on-demand evaluations per initiative per hour",
-                    limit=EVALUATIONS_PER_HOUR,
-                    current=len(recent),
-                )
+            limit_evaluations(len(recent), "initiative")
             now = self._now()
             state = kpi_state(kpis, evaluated_by="mcp" if principal.is_key else "manual", now=now)
             self.store.update("initiatives", initiative_id, {"kpiState": state, "updatedAt": now})

@@ -109,8 +109,7 @@ class TaskOpsArea(Area):
 
     def bulk_tasks(self, principal: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         """Cancel (fail) or delete the matching tasks of the caller's workspaces, never active ones."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden()
+        access.require_admin_level(principal)
         action = str(body["action"])
         dry_run = bool(body.get("dryRun") or False)
         status = body.get("status")

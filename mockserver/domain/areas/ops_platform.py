@@ -17,6 +17,7 @@ from mockserver.domain import access
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from mockserver.domain.fields import is_uuid
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES
 from mockserver.domain.runtime import parse_iso, to_iso
 from mockserver.domain.store import Record, register_table
@@ -26,7 +27,6 @@ __all__ = ("Platform",)
 RELEASES = "opsReleases"
 register_table(RELEASES, "id")
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _WINDOW = re.compile(r"^(\d+)([hd])$")
 _WORD = re.compile(r"[a-z0-9]+")
 RUN_ID_BASE = 9_000_000
@@ -68,8 +68,7 @@ def _delta(active: float | None, baseline: float | None) -> float | None:
 class Platform(Area):
     def _require_admin_key(self, principal: Principal) -> None:
         """Session callers pass; keys need the admin level (the real routes answer 401, see deviations.md)."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden()
+        access.require_admin_level(principal)
 
     # -- the runner proxy ---------------------------------------------------------------------------------------
 
@@ -126,7 +125,7 @@ class Platform(Area):
         team_id = str(account["teamId"])
         with self.store.lock:
             if workspace_id is not None:
-                if not _UUID.match(workspace_id):
+                if not is_uuid(workspace_id):
                     raise BadRequest(
                         f'Invalid workspaceId: expected a UUID, got "{workspace_id}". '
                         "Resolve workspace names to UUIDs before calling this endpoint."

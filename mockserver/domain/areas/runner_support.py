@@ -17,7 +17,7 @@ from typing import Any
 from mockserver.domain import access
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import LIVE_WORKER_STATUSES, fail_worker, requeue_task
 from mockserver.domain.runtime import parse_iso
@@ -72,8 +72,7 @@ class RunnerSupport(Area):
     def cleanup_tasks(self, principal: Principal) -> dict[str, Any]:
         """Session or admin-level key: fail workers silent for an hour, requeue assigned tasks nobody works on,
         drop heartbeats older than ten minutes; all within the caller's teams."""
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Cleanup needs a session or an admin-level API key")
+        access.require_admin_level(principal, "Cleanup needs a session or an admin-level API key")
         with self.store.transaction():
             now = self.clock.now()
             stamp = self._now()

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mockserver.domain.errors import BadRequest, Forbidden
+from mockserver.domain import access
+from mockserver.domain.errors import BadRequest
 from mockserver.domain.fields import text
 from mockserver.domain.resources import HookCall, Resource, Stamp, declare
 from mockserver.domain.runtime import parse_iso, to_iso
@@ -103,8 +104,9 @@ def next_cron_time(expression: str, after: datetime, tz: str = "UTC") -> datetim
 
 
 def _writers_only(call: HookCall) -> None:
-    if call.principal.is_key and not call.principal.is_admin_key:
-        raise Forbidden("Schedules can only be changed from a session or with an admin-level API key")
+    access.require_admin_level(
+        call.principal, "Schedules can only be changed from a session or with an admin-level API key"
+    )
 
 
 def _next_run(stamp: Stamp, schedule: Mapping[str, Any]) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 from mockserver.domain.events import task_channel, worker_channel, workspace_channel
-from mockserver.domain.fields import id_of, text
+from mockserver.domain.fields import id_of, is_uuid, text
 from mockserver.domain.lifecycle import (
     ACTIVE_WORKER_STATUSES,
     CLAIM_RELEASED,
@@ -28,7 +27,7 @@ from mockserver.domain.records import new_task, task_view
 from mockserver.domain.runtime import epoch_ms, micros, parse_iso, to_iso
 from mockserver.domain.store import Record
 
-__all__ = ("Tasks",)
+__all__ = ("Tasks", "page_item")
 
 RUNNER_PREFERENCES = ("any", "user", "service", "action")
 LIST_LIMIT = 200
@@ -45,6 +44,19 @@ _PATCH_FIELDS = (
     "externalIssueUrl",
     "missionId",  # link a task to a mission, or null to unlink (manage_missions link_task / unlink_task)
 )
+
+
+def page_item(task: Record) -> dict[str, Any]:
+    """A task as a page of `GET /api/tasks?limit=` lists it: a summary with a preview of the description."""
+    return {
+        "id": task["id"],
+        "workspaceId": task["workspaceId"],
+        "title": task["title"],
+        "status": task["status"],
+        "priority": task.get("priority", 0),
+        "category": task.get("category"),
+        "descriptionPreview": (task.get("description") or "")[:150] or None,
+    }
 
 
 class Tasks(Area):
@@ -134,18 +146,7 @@ class Tasks(Area):
                 break
         page = [self.store.must("tasks", task_id) for task_id in ids]
         return {
-            "tasks": [
-                {
-                    "id": t["id"],
-                    "workspaceId": t["workspaceId"],
-                    "title": t["title"],
-                    "status": t["status"],
-                    "priority": t.get("priority", 0),
-                    "category": t.get("category"),
-                    "descriptionPreview": (t.get("description") or "")[:150] or None,
-                }
-                for t in page
-            ],
+            "tasks": [page_item(t) for t in page],
             "total": total,
             "pendingCount": pending,
             "hasMore": offset + len(page) < total,
@@ -190,7 +191,7 @@ class Tasks(Area):
                 "title": title,
                 "priority": priority or 0,
                 "dependsOn": depends_on,
-                "startAt": self._start_at(body),
+                "startAt": self.start_at(body),
                 "runnerPreference": body.get("runnerPreference") or git.get("defaultRunnerPreference") or "any",
                 "backend": body.get("backend") or git.get("defaultBackend") or "claude",
                 "createdByAccountId": principal.account_id,
@@ -227,7 +228,7 @@ class Tasks(Area):
 
     def _resolve_workspace(self, principal: Principal, reference: str) -> Record:
         """A workspace id, exact `owner/name` repo, case-insensitive name, or repo suffix, within reach."""
-        if _is_uuid(reference):
+        if is_uuid(reference):
             return access.workspace_for(self.store, principal, reference)
         visible = access.visible_workspaces(self.store, principal)
         lowered = reference.lower()
@@ -256,7 +257,8 @@ class Tasks(Area):
             raise BadRequest("dependsOn references unknown tasks in this workspace", unknownTaskIds=unknown)
         return list(dict.fromkeys(depends_on))
 
-    def _start_at(self, body: Mapping[str, Any]) -> str | None:
+    def start_at(self, body: Mapping[str, Any]) -> str | None:
+        """A deferred start: `startAt` (a timestamp), else `startIn` minutes from now, else none."""
         if body.get("startAt") is not None:
             return self._timestamp(body["startAt"], "startAt")
         minutes = self._int(body, "startIn", minimum=0, maximum=525600)
@@ -349,11 +351,3 @@ def _wanted(status: str | None) -> Callable[[Any], bool]:
 
 def _ref(workspace: Record) -> dict[str, Any]:
     return {"id": workspace["id"], "name": workspace["name"], "repo": workspace.get("repo")}
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36

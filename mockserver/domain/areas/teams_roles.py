@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from contracts.resources import properties_of
+from contracts.spec import load_spec
 from mockserver.domain import access
 from mockserver.domain.area import Area
 from mockserver.domain.areas.teams_access import acting_user, user_team_ids
@@ -26,25 +28,8 @@ from mockserver.domain.store import Record
 __all__ = ("TeamRoles",)
 
 ROLE_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-# the fields a create, update or override may set, as the real routes read them
-SETTABLE = (
-    "name",
-    "description",
-    "content",
-    "model",
-    "allowedTools",
-    "canDelegateTo",
-    "background",
-    "maxTurns",
-    "color",
-    "mcpServers",
-    "requiredEnvVars",
-    "connectorRefs",
-    "isRole",
-    "repoUrl",
-    "enabled",
-    "defaultBackend",
-)
+# the fields a create, update or override may set, as the real routes read them: the spec's RoleFields
+SETTABLE = tuple(properties_of(load_spec(), {"$ref": "#/components/schemas/RoleFields"}))
 DEFAULTS: dict[str, Any] = {
     "description": None,
     "source": "manual",

@@ -11,7 +11,7 @@ from mockserver.domain.area import Area
 from mockserver.domain.areas.workers import MILESTONES_KEPT, Workers, result_of
 from mockserver.domain.auth import Principal
 from mockserver.domain.claims import max_concurrent_workers
-from mockserver.domain.errors import BadRequest, Conflict, Forbidden, NotFound
+from mockserver.domain.errors import BadRequest, Conflict, NotFound
 from mockserver.domain.events import worker_channel
 from mockserver.domain.fields import id_of, text
 from mockserver.domain.lifecycle import (
@@ -116,8 +116,7 @@ class WorkerControl(Area):
         urgent = body.get("priority") == "urgent"
         with self.store.transaction():
             worker = self._team_worker(principal, worker_id)
-            if principal.is_key and not principal.is_admin_key:
-                raise Forbidden("Instructions need a session or an admin-level API key")
+            access.require_admin_level(principal, "Instructions need a session or an admin-level API key")
             if worker["status"] in TERMINAL_WORKER_STATUSES:
                 raise BadRequest("Worker has finished; it takes no more instructions", actualStatus=worker["status"])
             now = self._now()

@@ -355,8 +355,7 @@ class WorkspaceExtras(Area):
     def _pending(self, principal: Principal, workspace_id: str, schedule_id: str) -> tuple[Record, Mapping[str, Any]]:
         """Reach (404), then level (session or admin key, else 403), then the schedule and its suggestion (404)."""
         access.workspace_for(self.store, principal, workspace_id)
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Suggestions are approved from a session or with an admin-level API key")
+        access.require_admin_level(principal, "Suggestions are approved from a session or with an admin-level API key")
         schedule = access.schedule_for(self.store, principal, workspace_id, schedule_id)
         suggestion = schedule.get("pendingSuggestion")
         if not suggestion:

@@ -127,8 +127,7 @@ class Migrations(Area):
     def _workspace(self, principal: Principal, workspace_id: str) -> Record:
         """Reach (404), then the level: sessions and admin-level keys (403; the real route says 401)."""
         workspace = access.workspace_for(self.store, principal, workspace_id)
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Migrating a workspace needs a session or an admin-level API key")
+        access.require_admin_level(principal, "Migrating a workspace needs a session or an admin-level API key")
         return workspace
 
     def _destination(self, principal: Principal, workspace: Record, team_id: Any) -> Record:

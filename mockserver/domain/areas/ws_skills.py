@@ -16,7 +16,7 @@ from mockserver.domain import access
 from mockserver.domain._indexes import register_group_index
 from mockserver.domain.area import Area
 from mockserver.domain.auth import Principal
-from mockserver.domain.errors import BadRequest, Forbidden, NotFound
+from mockserver.domain.errors import BadRequest, NotFound
 from mockserver.domain.runtime import parse_iso
 from mockserver.domain.store import Record, clone, register_table
 
@@ -149,8 +149,7 @@ class Skills(Area):
     def _reach(self, principal: Principal, workspace_id: str) -> Record:
         """The workspace (404 outside reach), then the level: skills are for sessions and admin keys (403)."""
         workspace = access.workspace_for(self.store, principal, workspace_id)
-        if principal.is_key and not principal.is_admin_key:
-            raise Forbidden("Skills need a session or an admin-level API key")
+        access.require_admin_level(principal, "Skills need a session or an admin-level API key")
         return workspace
 
     def _skill(self, principal: Principal, workspace_id: str, skill_id: str) -> Record:

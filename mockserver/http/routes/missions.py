@@ -5,6 +5,7 @@ from __future__ import annotations
 from mockserver.domain.areas.missions import Missions
 from mockserver.domain.areas.missions_initiatives import Initiatives
 from mockserver.http.routes import Call, Reply, handles
+from mockserver.http.routes._params import flag
 
 __all__ = ()
 
@@ -136,7 +137,7 @@ def reply_to_mission_note(call: Call) -> Reply:
 
 @handles("reconcileMission")
 def reconcile_mission(call: Call) -> Reply:
-    return _missions(call).reconcile(call.principal, call.path["id"], call.query.get("dryRun") == "true")
+    return _missions(call).reconcile(call.principal, call.path["id"], flag(call.query, "dryRun"))
 
 
 @handles("runMission")

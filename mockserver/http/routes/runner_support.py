@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mockserver.domain.areas.runner_support import ErrorTraces, RunnerSupport, WorkspaceConfig
 from mockserver.http.routes import Call, Reply, handles
+from mockserver.http.routes._params import integer
 
 __all__ = ()
 
@@ -40,15 +41,13 @@ def update_release_config(call: Call) -> Reply:
 
 @handles("listWorkerErrorTraces")
 def list_worker_error_traces(call: Call) -> Reply:
-    limit = call.query.get("limit")
     return call.api.area(ErrorTraces).worker_error_traces(
-        call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
+        call.principal, call.path["id"], integer(call.query, "limit"), call.query.get("since")
     )
 
 
 @handles("listTaskErrorTraces")
 def list_task_error_traces(call: Call) -> Reply:
-    limit = call.query.get("limit")
     return call.api.area(ErrorTraces).task_error_traces(
-        call.principal, call.path["id"], int(limit) if limit else None, call.query.get("since")
+        call.principal, call.path["id"], integer(call.query, "limit"), call.query.get("since")
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.resources import properties_of
+from contracts.spec import load_spec
 from mockserver.mcp.actions import (
     ActionContext,
     ActionInputError,
@@ -21,17 +23,15 @@ from mockserver.mcp.actions import (
 
 __all__ = ()
 
-_SKILL_FIELDS = (
-    "model",
-    "allowedTools",
-    "canDelegateTo",
-    "background",
-    "maxTurns",
-    "color",
-    "mcpServers",
-    "requiredEnvVars",
-    "connectorRefs",
-    "isRole",
+# a skill's fields as the tool forwards them (mcp-tools.ts): the spec's SkillFields less the two it never sends;
+# register_skill sets name, content and source itself and leaves enabled, repoUrl and defaultBackend to updates
+_SKILL_BODY_FIELDS = tuple(
+    f
+    for f in properties_of(load_spec(), {"$ref": "#/components/schemas/SkillFields"})
+    if f not in ("metadata", "accountId")
+)
+_SKILL_FIELDS = tuple(
+    f for f in _SKILL_BODY_FIELDS if f not in ("name", "content", "source", "enabled", "repoUrl", "defaultBackend")
 )
 
 
@@ -52,7 +52,7 @@ async def _skill_id(api: Api, ws: str, slug: str) -> str:
 
 
 def _skill_body(params: Mapping[str, Any]) -> dict[str, Any]:
-    body = _pick(params, "name", "description", "content", "source", "repoUrl", "enabled", *_SKILL_FIELDS)
+    body = _pick(params, *(f for f in _SKILL_BODY_FIELDS if f != "defaultBackend"))
     if params.get("defaultBackend") in ("claude", "codex") or (
         "defaultBackend" in params and not params["defaultBackend"]
     ):

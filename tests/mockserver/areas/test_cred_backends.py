@@ -239,3 +239,16 @@ def test_write_back_updates_the_runners_credential_and_refuses_trigger_keys(
         assert http.get(base, headers=ada).json()["expired"] is True, "expiresIn set the new expiry"
         bad = http.post(f"{base}/write-back", headers=key_auth("acme-ci"), json={"accessToken": "a"})
         assert bad.status_code == 400
+
+
+def test_a_scope_without_a_credential_answers_every_status_field_empty(
+    fixture_world: dict[str, Any], session_auth: Any
+) -> None:
+    ws, ada = workspace_of(fixture_world, "acme-admin"), session_auth(ADA)
+    empty = {"connected": False, "expired": False, "lastRefreshedAt": None, "lastVerifiedAt": None}
+    empty |= {"lastVerificationError": None, "scope": None}
+    with mock(fixture_world) as http:
+        claude = http.get(f"/api/workspaces/{ws}/claude-credential", headers=ada, params={"scope": "workspace"})
+        assert claude.json() == {**empty, "healthStatus": None}
+        codex = http.get(f"/api/workspaces/{ws}/codex-credential", headers=ada, params={"scope": "workspace"})
+        assert codex.json() == {**empty, "accountId": None}

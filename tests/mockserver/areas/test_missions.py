@@ -180,6 +180,7 @@ def test_evaluation_judges_structural_criteria_and_is_rate_limited(
         assert client.post(f"{base}/evaluate", headers=admin).status_code == 200
     limited = client.post(f"{base}/evaluate", headers=admin)
     assert limited.status_code == 429 and limited.json()["limit"] == 6
+    assert limited.json()["error"] == "Rate limit: max 6 on-demand evaluations per mission per hour"
     client.post("/__mock/clock", json={"advanceSeconds": 3601})
     assert client.post(f"{base}/evaluate", headers=admin).status_code == 200
 
@@ -210,3 +211,26 @@ def test_the_fixture_world_has_missions_that_own_tasks(client: TestClient[Litest
     assert [n["status"] for n in notes["notes"]] == ["open"]
     globex = client.get("/api/missions", headers=key_auth("globex-admin")).json()["missions"]
     assert [m["title"] for m in globex] == ["Platform hardening"] and globex[0]["isHeld"] is True
+
+
+def test_reconcile_reports_whether_it_was_a_dry_run(client: TestClient[Litestar], key_auth: Auth) -> None:
+    admin = key_auth("acme-admin")
+    mission = _mission(client, admin)
+    for query, dry in (("?dryRun=true", True), ("?dryRun=false", False), ("", False)):
+        reply = client.post(f"/api/missions/{mission['id']}/reconcile{query}", headers=admin)
+        assert (reply.status_code, reply.json()["dryRun"]) == (200, dry)
+
+
+def test_a_deferred_start_is_read_as_a_task_reads_it_and_says_how_it_was_given(
+    client: TestClient[Litestar], key_auth: Auth
+) -> None:
+    admin = key_auth("acme-admin")
+    now = client.get("/__mock/clock").json()["now"]
+    relative = _mission(client, admin, startIn=30)
+    assert relative["startResolution"] == "relative" and relative["startAt"] > now
+    explicit = _mission(client, admin, startAt="2031-01-01T00:00:00.000Z")
+    assert (explicit["startAt"][:10], explicit["startResolution"]) == ("2031-01-01", "explicit")
+    plain = _mission(client, admin)
+    assert (plain["startAt"], plain["startResolution"]) == (None, None)
+    refused = client.post("/api/missions", json={"title": "Late", "startAt": "not a time"}, headers=admin)
+    assert refused.status_code == 400 and "startAt" in refused.json()["error"]

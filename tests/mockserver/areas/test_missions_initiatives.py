@@ -87,7 +87,9 @@ def test_kpis_effort_and_tracker(client: TestClient[Litestar], fixture_world: di
     assert client.get(f"/api/initiatives/{iid}/evaluate", headers=admin).json() == {"kpis": kpis, "kpiState": state}
     for _ in range(5):
         assert client.post(f"/api/initiatives/{iid}/evaluate", headers=admin).status_code == 200
-    assert client.post(f"/api/initiatives/{iid}/evaluate", headers=admin).status_code == 429
+    limited = client.post(f"/api/initiatives/{iid}/evaluate", headers=admin)
+    assert (limited.status_code, limited.json()["current"]) == (429, 6)
+    assert limited.json()["error"] == "Rate limit: max 6 on-demand evaluations per initiative per hour"
     empty = client.post("/api/initiatives", json={"title": "None"}, headers=admin).json()["id"]
     assert client.post(f"/api/initiatives/{empty}/evaluate", headers=admin).json()["kpiState"] is None
     ws = _workspace(fixture_world, "acme-admin")

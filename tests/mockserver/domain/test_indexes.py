@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mockserver.domain import access
-from mockserver.domain.areas.tasks import Tasks
+from mockserver.domain.areas.tasks import Tasks, page_item
 from mockserver.domain.areas.workers import Workers
 from mockserver.domain.auth import Principal, authenticate
 from mockserver.domain.claims import derive_capabilities
@@ -81,18 +81,7 @@ def reference_list(
         )
         page = ordered[offset : offset + limit]
         return {
-            "tasks": [
-                {
-                    "id": t["id"],
-                    "workspaceId": t["workspaceId"],
-                    "title": t["title"],
-                    "status": t["status"],
-                    "priority": t.get("priority", 0),
-                    "category": t.get("category"),
-                    "descriptionPreview": (t.get("description") or "")[:150] or None,
-                }
-                for t in page
-            ],
+            "tasks": [page_item(t) for t in page],  # the projection is not what the indexes replace
             "total": len(ordered),
             "pendingCount": sum(1 for t in ordered if t["status"] == "pending"),
             "hasMore": offset + len(page) < len(ordered),
