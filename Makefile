@@ -20,8 +20,9 @@ setup: $(BIN)/.installed
 serve: setup
 	$(BIN)/buildd-api serve $(ARGS)
 
+# one worker per core; tests that share a build directory say so with @pytest.mark.xdist_group
 test: setup node_modules/.installed
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n auto --dist loadgroup $(ARGS)
 
 # ruff and mypy settings live in pyproject.toml (mypy is strict on mockserver/domain and contracts)
 lint: setup node_modules/.installed
