@@ -1,0 +1,245 @@
+"""Suite `webhooks`: every operation the spec marks `x-signature` refuses a delivery that is not signed by its sender.
+
+A webhook (GitHub's, Linear's, Slack's, Discord's, the issue tracker's ingest hook) is public or takes any key:
+the signature over the raw body is what says who sent it. `check` does not know the sender's secret, so it proves
+the other half, from the spec alone: the operation's harmless `probe` delivery is sent once without the signature
+header and once signed the declared way with a key that is not the server's; both must get the declared `refused`
+status with `{"error": ...}`. A server that skips the check acts on anyone's forged event.
+
+The declaration (one per operation, read by `signature_of`; the spec's `info.description` shows it whole):
+
+    x-signature: {scheme: hmac-sha256, header: X-Hub-Signature-256, prefix: 'sha256=', refused: 401,
+                  probe: {headers: {X-GitHub-Event: ping}, body: {zen: ping}}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from contracts.context import AUTH_KEY, Auth, Skip, SuiteContext
+from contracts.failures import AuthNotEnforced, ServerError
+from contracts.registry import Subject, rule, suite
+from contracts.spec import Operation, Spec
+
+__all__ = ("RULE", "SCHEMES", "Signature", "forge", "signature_of", "signed_operations", "webhook_signature")
+
+SUITE = "webhooks"
+RULE = "webhooks.signature"
+EXTENSION = "x-signature"
+FORM = "application/x-www-form-urlencoded"
+
+# what `check` signs with: never the server's secret or key, so a correct server refuses the signature
+_FORGED_SECRET = b"buildd-api check: not the sender's signing secret"
+_FORGED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(_FORGED_SECRET).digest())
+
+
+def _hmac_sha256(payload: bytes) -> str:
+    return hmac.new(_FORGED_SECRET, payload, hashlib.sha256).hexdigest()
+
+
+def _ed25519(payload: bytes) -> str:
+    return _FORGED_KEY.sign(payload).hex()
+
+
+SCHEMES: Mapping[str, Callable[[bytes], str]] = {"hmac-sha256": _hmac_sha256, "ed25519": _ed25519}
+_PLACEHOLDER = re.compile(r"\{(run|workspace\.id|workspace\.repo)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """An operation's `x-signature`: how a delivery is signed and what a wrong one gets."""
+
+    scheme: str
+    header: str
+    refused: int
+    prefix: str = ""
+    signed: str = "{body}"
+    timestamp: str | None = None
+    content_type: str = "application/json"
+    probe_headers: Mapping[str, str] = field(default_factory=dict)
+    probe_path: Mapping[str, str] = field(default_factory=dict)
+    probe_body: Any = None
+
+
+def signature_of(op: Operation) -> Signature | None:
+    """The operation's `x-signature`, or None; ValueError says what is malformed (`spec lint` reports it)."""
+    raw = op.raw.get(EXTENSION)
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{EXTENSION} must be a mapping (scheme, header, refused, ...)")
+    scheme, header, refused = raw.get("scheme"), raw.get("header"), raw.get("refused")
+    if scheme not in SCHEMES:
+        raise ValueError(f"{EXTENSION}.scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
+    if not isinstance(header, str) or not header:
+        raise ValueError(f"{EXTENSION}.header must name the header carrying the signature")
+    if not isinstance(refused, int) or isinstance(refused, bool) or not 400 <= refused < 500:
+        raise ValueError(f"{EXTENSION}.refused must be the 4xx status of a missing or wrong signature")
+    signed, timestamp = raw.get("signed", "{body}"), raw.get("timestamp")
+    if not isinstance(signed, str) or "{body}" not in signed:
+        raise ValueError(f"{EXTENSION}.signed must contain {{body}} (what is signed)")
+    if ("{timestamp}" in signed) != isinstance(timestamp, str):
+        raise ValueError(f"{EXTENSION}.timestamp names the header of {{timestamp}}: both or neither")
+    probe = raw.get("probe") or {}
+    if not isinstance(probe, Mapping):
+        raise ValueError(f"{EXTENSION}.probe must be a mapping (contentType, headers, path, body)")
+    headers, path = probe.get("headers") or {}, probe.get("path") or {}
+    for name, value in (("headers", headers), ("path", path)):
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(f"{EXTENSION}.probe.{name} must map names to strings")
+    missing = [p["name"] for p in op.path_params() if p.get("name") not in path]
+    if missing:
+        raise ValueError(f"{EXTENSION}.probe.path must fill the path parameter(s) {', '.join(missing)}")
+    content_type = probe.get("contentType", "application/json")
+    if content_type not in ("application/json", FORM):
+        raise ValueError(f"{EXTENSION}.probe.contentType must be application/json or {FORM}")
+    if content_type not in op.body_media_types:
+        raise ValueError(f"{EXTENSION}.probe.contentType {content_type} is not a request body media type")
+    if content_type == FORM and not isinstance(probe.get("body"), Mapping):
+        raise ValueError(f"{EXTENSION}.probe.body of a form must be a mapping of fields")
+    return Signature(
+        scheme=str(scheme),
+        header=header,
+        refused=refused,
+        prefix=str(raw.get("prefix") or ""),
+        signed=signed,
+        timestamp=timestamp,
+        content_type=content_type,
+        probe_headers=dict(headers),
+        probe_path=dict(path),
+        probe_body=probe.get("body", {}),
+    )
+
+
+def signed_operations(spec: Spec) -> list[Operation]:
+    """The spec's operations that declare `x-signature`, in spec order (the mock's control API excluded)."""
+    return [op for op in spec.operations.values() if not op.is_mock_only and EXTENSION in op.raw]
+
+
+def forge(sig: Signature, raw: bytes, timestamp: str) -> str:
+    """The header value a sender would write, signed the declared way with a key that is not the server's."""
+    payload = sig.signed.replace("{timestamp}", timestamp).encode().replace(b"{body}", raw)
+    return sig.prefix + SCHEMES[sig.scheme](payload)
+
+
+class _Fill:
+    """Resolves the probe's placeholders from the run (the key's workspaces are listed once, when asked)."""
+
+    def __init__(self, ctx: SuiteContext) -> None:
+        self.ctx = ctx
+        self._workspaces: list[dict[str, Any]] | None = None
+
+    def workspace(self, wanted: str) -> dict[str, Any]:
+        """The run's workspace, else (for a field it lacks, e.g. `repo`) the first the key sees that has it."""
+        if self._workspaces is None:
+            from contracts.workbench import WorkbenchError
+
+            try:
+                own = self.ctx.workbench.workspace_id()
+            except WorkbenchError as exc:
+                raise Skip(f"no workspace to deliver to: {exc}") from None
+            listing = self.ctx.send("GET", "/api/workspaces").json()
+            seen = listing.get("workspaces") if isinstance(listing, dict) else None
+            found = [w for w in seen or [] if isinstance(w, dict)]
+            self._workspaces = [{"id": own}, *sorted(found, key=lambda w: str(w.get("id")) != own)]
+        return next((w for w in self._workspaces if w.get(wanted)), {})
+
+    def value(self, name: str) -> str:
+        if name == "run":
+            return re.sub(r"[^a-z0-9]+", "-", self.ctx.run_id.lower()).strip("-")
+        wanted = name.removeprefix("workspace.")
+        value = self.workspace(wanted).get(wanted)
+        if not value:
+            raise Skip(f"no workspace the key sees has a {wanted} for the probe")
+        return str(value)
+
+    def __call__(self, node: Any) -> Any:
+        if isinstance(node, str):
+            return _PLACEHOLDER.sub(lambda m: self.value(m.group(1)), node)
+        if isinstance(node, Mapping):
+            return {key: self(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self(value) for value in node]
+        return node
+
+
+def _auth(ctx: SuiteContext, op: Operation) -> Auth:
+    if op.is_public:
+        return None
+    if "apiKey" in op.schemes and ctx.credentials.key:
+        return AUTH_KEY
+    return ctx.default_auth(op)
+
+
+@rule(
+    RULE,
+    suite=SUITE,
+    title="A webhook delivery without a valid signature is refused with the declared status",
+    failure=AuthNotEnforced,
+    hint=(
+        "Verify the operation's `x-signature` (its header, over the raw body, compared in constant time) before "
+        'parsing or acting on the payload; answer its `refused` status with {"error": ...} when it is missing or wrong.'
+    ),
+)
+def webhook_signature(ctx: SuiteContext, subject: Subject) -> None:
+    op = subject.op
+    if op is None:
+        raise TypeError(f"{subject.label}: {RULE} checks an operation, but its suite gave none")
+    sig = signature_of(op)
+    if sig is None:
+        raise Skip(f"{op.label} declares no {EXTENSION}")
+    fill = _Fill(ctx)
+    path = op.path
+    for name, template in sig.probe_path.items():
+        path = path.replace("{" + name + "}", quote(str(fill(template)), safe=""))
+    body = fill(sig.probe_body)
+    raw = urlencode(body).encode() if sig.content_type == FORM else json.dumps(body).encode()
+    headers = {"content-type": sig.content_type, **fill(dict(sig.probe_headers))}
+    stamp = str(int(time.time()))
+    if sig.timestamp:
+        headers[sig.timestamp] = stamp
+    auth = _auth(ctx, op)
+    for label, signature in (("without a signature", None), ("signed with another key", forge(sig, raw, stamp))):
+        sent = headers if signature is None else {**headers, sig.header: signature}
+        exchange = ctx.send(op.method, path, auth=auth, headers=sent, content=raw)
+        if exchange.status == 0 or exchange.status >= 500:
+            ctx.fail(ServerError, RULE, op.label, expected=f"{sig.refused} for a delivery {label}", exchange=exchange)
+        answer = exchange.json()
+        if exchange.status != sig.refused or not isinstance(answer, dict) or not isinstance(answer.get("error"), str):
+            ctx.fail(
+                AuthNotEnforced,
+                RULE,
+                op.label,
+                expected=f'{sig.refused} {{"error": ...}} for a delivery {label} (`{sig.header}`, {sig.scheme})',
+                exchange=exchange,
+                actual=f"{exchange.describe(200)} for a delivery {label}",
+            )
+
+
+@suite(SUITE, title="Signed webhooks", order=55, needs=(), mutates=True)
+def run_webhooks(ctx: SuiteContext) -> None:
+    """Each `x-signature` operation refuses an unsigned and a wrongly signed delivery."""
+    ops = [op for op in signed_operations(ctx.spec) if ctx.selected(op)]
+    ctx.progress.total(len(ops))
+    for op in ops:
+        if ctx.options.read_only:
+            ctx.skip(RULE, op.label, "sends webhook deliveries; skipped under --read-only")
+        elif not op.is_public and not ctx.credentials.key:
+            ctx.skip(RULE, op.label, "needs --key (the operation takes a key beside its signature)")
+        else:
+            with ctx.checking(RULE, op.label):
+                try:
+                    webhook_signature(ctx, Subject(op.label, op=op))
+                except ValueError as exc:  # a malformed declaration: `spec lint` names it too
+                    raise Skip(f"{EXTENSION} is malformed: {exc}") from None
+        ctx.progress.advance()
