@@ -6,7 +6,7 @@ the other half, from the spec alone: the operation's harmless `probe` delivery i
 header and once signed the declared way with a key that is not the server's; both must get the declared `refused`
 status with `{"error": ...}`. A server that skips the check acts on anyone's forged event.
 
-The declaration (one per operation, read by `signature_of`; the spec's `info.description` shows it whole):
+The declaration (one per operation, parsed by `contracts.signatures`; the spec's `info.description` shows it whole):
 
     x-signature: {scheme: hmac-sha256, header: X-Hub-Signature-256, prefix: 'sha256=', refused: 401,
                   probe: {headers: {X-GitHub-Event: ping}, body: {zen: ping}}}
@@ -14,122 +14,24 @@ The declaration (one per operation, read by `signature_of`; the spec's `info.des
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
-
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from contracts.context import AUTH_KEY, Auth, Skip, SuiteContext
 from contracts.failures import AuthNotEnforced, ServerError
 from contracts.registry import Subject, rule, suite
-from contracts.spec import Operation, Spec
+from contracts.signatures import EXTENSION, FORM, forge, signature_of, signed_operations
+from contracts.spec import Operation
 
-__all__ = ("RULE", "SCHEMES", "Signature", "forge", "signature_of", "signed_operations", "webhook_signature")
+__all__ = ("RULE", "SUITE", "webhook_signature")
 
 SUITE = "webhooks"
 RULE = "webhooks.signature"
-EXTENSION = "x-signature"
-FORM = "application/x-www-form-urlencoded"
-
-# what `check` signs with: never the server's secret or key, so a correct server refuses the signature
-_FORGED_SECRET = b"buildd-api check: not the sender's signing secret"
-_FORGED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(_FORGED_SECRET).digest())
-
-
-def _hmac_sha256(payload: bytes) -> str:
-    return hmac.new(_FORGED_SECRET, payload, hashlib.sha256).hexdigest()
-
-
-def _ed25519(payload: bytes) -> str:
-    return _FORGED_KEY.sign(payload).hex()
-
-
-SCHEMES: Mapping[str, Callable[[bytes], str]] = {"hmac-sha256": _hmac_sha256, "ed25519": _ed25519}
 _PLACEHOLDER = re.compile(r"\{(run|workspace\.id|workspace\.repo)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """An operation's `x-signature`: how a delivery is signed and what a wrong one gets."""
-
-    scheme: str
-    header: str
-    refused: int
-    prefix: str = ""
-    signed: str = "{body}"
-    timestamp: str | None = None
-    content_type: str = "application/json"
-    probe_headers: Mapping[str, str] = field(default_factory=dict)
-    probe_path: Mapping[str, str] = field(default_factory=dict)
-    probe_body: Any = None
-
-
-def signature_of(op: Operation) -> Signature | None:
-    """The operation's `x-signature`, or None; ValueError says what is malformed (`spec lint` reports it)."""
-    raw = op.raw.get(EXTENSION)
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{EXTENSION} must be a mapping (scheme, header, refused, ...)")
-    scheme, header, refused = raw.get("scheme"), raw.get("header"), raw.get("refused")
-    if scheme not in SCHEMES:
-        raise ValueError(f"{EXTENSION}.scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
-    if not isinstance(header, str) or not header:
-        raise ValueError(f"{EXTENSION}.header must name the header carrying the signature")
-    if not isinstance(refused, int) or isinstance(refused, bool) or not 400 <= refused < 500:
-        raise ValueError(f"{EXTENSION}.refused must be the 4xx status of a missing or wrong signature")
-    signed, timestamp = raw.get("signed", "{body}"), raw.get("timestamp")
-    if not isinstance(signed, str) or "{body}" not in signed:
-        raise ValueError(f"{EXTENSION}.signed must contain {{body}} (what is signed)")
-    if ("{timestamp}" in signed) != isinstance(timestamp, str):
-        raise ValueError(f"{EXTENSION}.timestamp names the header of {{timestamp}}: both or neither")
-    probe = raw.get("probe") or {}
-    if not isinstance(probe, Mapping):
-        raise ValueError(f"{EXTENSION}.probe must be a mapping (contentType, headers, path, body)")
-    headers, path = probe.get("headers") or {}, probe.get("path") or {}
-    for name, value in (("headers", headers), ("path", path)):
-        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError(f"{EXTENSION}.probe.{name} must map names to strings")
-    missing = [p["name"] for p in op.path_params() if p.get("name") not in path]
-    if missing:
-        raise ValueError(f"{EXTENSION}.probe.path must fill the path parameter(s) {', '.join(missing)}")
-    content_type = probe.get("contentType", "application/json")
-    if content_type not in ("application/json", FORM):
-        raise ValueError(f"{EXTENSION}.probe.contentType must be application/json or {FORM}")
-    if content_type not in op.body_media_types:
-        raise ValueError(f"{EXTENSION}.probe.contentType {content_type} is not a request body media type")
-    if content_type == FORM and not isinstance(probe.get("body"), Mapping):
-        raise ValueError(f"{EXTENSION}.probe.body of a form must be a mapping of fields")
-    return Signature(
-        scheme=str(scheme),
-        header=header,
-        refused=refused,
-        prefix=str(raw.get("prefix") or ""),
-        signed=signed,
-        timestamp=timestamp,
-        content_type=content_type,
-        probe_headers=dict(headers),
-        probe_path=dict(path),
-        probe_body=probe.get("body", {}),
-    )
-
-
-def signed_operations(spec: Spec) -> list[Operation]:
-    """The spec's operations that declare `x-signature`, in spec order (the mock's control API excluded)."""
-    return [op for op in spec.operations.values() if not op.is_mock_only and EXTENSION in op.raw]
-
-
-def forge(sig: Signature, raw: bytes, timestamp: str) -> str:
-    """The header value a sender would write, signed the declared way with a key that is not the server's."""
-    payload = sig.signed.replace("{timestamp}", timestamp).encode().replace(b"{body}", raw)
-    return sig.prefix + SCHEMES[sig.scheme](payload)
 
 
 class _Fill:
