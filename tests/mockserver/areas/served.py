@@ -2,9 +2,7 @@
 before each test: the end-to-end tests of teams, OAuth and webhooks go through the same socket, routing and
 cookies a browser or a webhook sender would.
 
-    from tests.mockserver.areas.served import Served, served, mock  # noqa: F401  (pytest fixtures)
-
-    def test_x(mock: Served) -> None:
+    def test_x(mock: Served) -> None:  # the fixtures come from this folder's conftest.py
         mock.get("/api/teams", as_user="ada@acme.example")
 """
 

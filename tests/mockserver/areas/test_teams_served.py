@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.mockserver.areas.served import Served, mock, served  # noqa: F401  (pytest fixtures)
+from tests.mockserver.areas.served import Served
 
 ADA, MARGARET, KATHERINE, GRACE = (
     "ada@acme.example",
@@ -120,9 +120,7 @@ def test_an_accepted_invitation_opens_the_teams_workspaces_and_tasks_at_once(moc
     assert [mock.get(path, as_user=KATHERINE).status_code for path in reads] == [404, 404, 404]
     assert mock.get(f"/api/teams/{globex}", as_user=KATHERINE).status_code == 404
 
-    invited = mock.post(
-        f"/api/teams/{globex}/invitations", json={"email": KATHERINE, "role": "member"}, as_user=GRACE
-    )
+    invited = mock.post(f"/api/teams/{globex}/invitations", json={"email": KATHERINE, "role": "member"}, as_user=GRACE)
     assert invited.status_code == 200, invited.text
     token = invited.json()["invitation"]["token"]
     assert [mock.get(path, as_user=KATHERINE).status_code for path in reads] == [404, 404, 404]  # not yet
