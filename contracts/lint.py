@@ -19,6 +19,8 @@ Two passes over one loaded spec:
                        route rejects unknown fields (`x-rejects-unknown-fields: true`); mock-only operations exempt
    paths-order         `paths` grouped by tag in the order of the top-level `tags`,
                        the `/__mock` control API last; `buildd-api spec sort` fixes it
+   signature-declared  every `x-signature` (a webhook's signature scheme) is well formed, its `refused` status
+                       documented, and its probe a body the operation accepts
    ==================  ==========================================================================================
 
 A rule registered with `default=False` runs only when named (`lint(rules=[...])`, `spec lint --rule NAME`).
@@ -42,6 +44,8 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from .signatures import EXTENSION as SIGNATURE
+from .signatures import FORM, signature_of
 from .spec import METHODS, Operation, Spec, SpecError, load_spec, pointer
 from .spec_order import misplaced
 
@@ -953,6 +957,40 @@ def check_paths_order(spec: Spec) -> Iterator[Finding]:
             f"tag `{wrong.tag}` comes after {wrong.after}, which belongs further down (paths go in the order of the "
             "top-level `tags`, /__mock last); run `buildd-api spec sort`",
         )
+
+
+@rule("signature-declared", "x-signature is well formed, its refused status documented, its probe accepted")
+def check_signatures(spec: Spec) -> Iterator[Finding]:
+    """`check` trusts the declaration (contracts/checks/webhooks.py): a probe the operation refuses as a bad
+    request, or a `refused` status it does not document, would make the signature rule judge the wrong thing."""
+    for op in _operations(spec).values():
+        if SIGNATURE not in op.raw:
+            continue
+        try:
+            sig = signature_of(op)
+        except ValueError as exc:
+            yield Finding("signature-declared", _where(op), str(exc))
+            continue
+        if sig is None:
+            continue
+        if str(sig.refused) not in op.responses:
+            yield Finding(
+                "signature-declared",
+                _where(op),
+                f"{SIGNATURE}.refused is {sig.refused}, which the operation does not document; "
+                + _add_response_hint(sig.refused),
+            )
+        body = sig.probe_body
+        if sig.content_type == FORM and isinstance(body, Mapping):
+            body = {key: str(value) for key, value in body.items()}  # a form carries strings
+        schema_ptr = pointer("paths", op.path, op.method.lower(), "requestBody", "content", sig.content_type, "schema")
+        problem = _validate_example(spec, schema_ptr, body)
+        if problem:
+            yield Finding(
+                "signature-declared",
+                _where(op),
+                f"{SIGNATURE}.probe.body is not a {sig.content_type} body the operation accepts: {problem}",
+            )
 
 
 def known_rules() -> list[tuple[str, str]]:

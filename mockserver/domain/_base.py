@@ -52,11 +52,15 @@ class Ops:
         return task_event_view(task, self.store.get("workspaces", task["workspaceId"]))
 
     def _announce_new_task(self, task: Record) -> None:
-        """`task:created` then `task:assigned` on the workspace: runners react by claiming."""
+        """`task:created` then `task:assigned` on the workspace: runners react by claiming; and, as the real
+        `dispatchNewTask` does, the workspace's enabled outgoing webhook gets the task (recorded, never sent)."""
+        from mockserver.domain.areas.ext_webhooks import dispatch_new_task  # the areas build on this module
+
         view = self._event_task(task)
         channel = workspace_channel(text(task, "workspaceId"))
         self._emit(channel, "task:created", {"task": view})
         self._emit(channel, "task:assigned", {"task": view, "targetLocalUiUrl": None})
+        dispatch_new_task(self, task)
 
     # -- time ---------------------------------------------------------------------------------------------------
 

@@ -514,6 +514,25 @@ def _webhook_without_signature(original: Callable[..., Any]) -> Callable[..., An
     return receive
 
 
+def _ingest_without_signature(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The ingest hook takes any signature, or none, as valid (only this route: Linear's still checks)."""
+    from mockserver.domain.areas import ext_webhooks
+
+    def ingest(self: Any, *args: Any) -> Any:
+        checked = ext_webhooks._signed
+        ext_webhooks._signed = lambda *_args: True
+        try:
+            return original(self, *args)
+        finally:
+            ext_webhooks._signed = checked
+
+    return ingest
+
+
+def _always(_original: Any) -> Callable[..., bool]:
+    return lambda *_args: True
+
+
 # area ops: the cron jobs
 _CRON_RESULT = {
     "processed": 0, "created": 0, "skipped": 0, "deferred": 0, "errors": 0, "triggerChecks": 0,
@@ -830,21 +849,46 @@ MUTANTS: tuple[Mutant, ...] = (
         ("memory",),
         before=_memory_delete_noop,
     ),
-    # area ext: Linear's webhook acts on an unsigned delivery (any signature, or none, "verifies")
-    Patch(
+    # `webhooks.signature`, one mutant per `x-signature` operation (each its own scheme and sender)
+    Patch(  # Linear: any signature, or none, "verifies"
         "unsigned-webhook-accepted",
-        "lifecycle.webhook-signature",
+        "webhooks.signature",
         "POST /api/webhooks/linear/{workspaceId}",
-        ("lifecycle",),
-        patches=(("mockserver.domain.areas.ext_webhooks:_signed", lambda _original: lambda *_args: True),),
+        ("webhooks",),
+        ("linearWebhook",),
+        patches=(("mockserver.domain.areas.ext_webhooks:_signed", _always),),
     ),
-    Patch(  # area `know` (issue 14)
+    Patch(  # GitHub: the App signs every delivery itself before checking
         "webhook-accepts-unsigned",
-        "github.webhook-signature",
+        "webhooks.signature",
         "POST /api/github/webhook",
-        ("github",),
+        ("webhooks",),
         ("receiveGithubWebhook",),
         patches=(("mockserver.domain.areas.know_github:GitHub.receive_webhook", _webhook_without_signature),),
+    ),
+    Patch(  # the ingest hook: the key is checked, the delivery's signature is not
+        "ingest-accepts-unsigned",
+        "webhooks.signature",
+        "POST /api/webhooks/ingest",
+        ("webhooks",),
+        ("ingestWebhook",),
+        patches=(("mockserver.domain.areas.ext_webhooks:Webhooks.ingest", _ingest_without_signature),),
+    ),
+    Patch(  # Slack: the v0 HMAC over timestamp and body is never compared
+        "slack-accepts-unsigned",
+        "webhooks.signature",
+        "POST /api/integrations/slack",
+        ("webhooks",),
+        ("slackEvent",),
+        patches=(("mockserver.domain.areas.ext_webhooks:Webhooks._slack_verified", _always),),
+    ),
+    Patch(  # Discord: the Ed25519 signature is never verified
+        "discord-accepts-unsigned",
+        "webhooks.signature",
+        "POST /api/integrations/discord",
+        ("webhooks",),
+        ("discordInteraction",),
+        patches=(("mockserver.domain.areas.ext_webhooks:verify_discord", _always),),
     ),
     Rewrite(
         "cron-job-without-secret",

@@ -147,7 +147,7 @@ def test_every_suite_and_rule_is_registered_with_a_fix() -> None:
         "ownership",
         "lifecycle",
         "cron",
-        "github",
+        "webhooks",
         "memory",
         "devmode",
     ]

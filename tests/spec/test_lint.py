@@ -65,6 +65,7 @@ def test_every_rule_is_registered() -> None:
         "resource-ops",
         "open-request",
         "paths-order",
+        "signature-declared",
     }
     assert [name for name, r in RULES.items() if not r.default] == []
     with pytest.raises(ValueError, match="already registered"):
@@ -285,6 +286,31 @@ CASES: list[tuple[str, Callable[[Raw], Any], str, str, str]] = [
         "closed-request-schema",
         lambda r: _set(r["components"]["schemas"]["WorkerUpdate"], additionalProperties=False),
         "open-request", "PATCH /api/workers/{id} (updateWorker)", "x-rejects-unknown-fields",
+    ),
+    (
+        "signature-unknown-scheme",
+        lambda r: op(r, "/api/github/webhook", "post")["x-signature"].update(scheme="md5"),
+        "signature-declared", "POST /api/github/webhook (receiveGithubWebhook)", "scheme must be one of",
+    ),
+    (
+        "signature-refused-undocumented",
+        lambda r: op(r, "/api/github/webhook", "post")["x-signature"].update(refused=403),
+        "signature-declared", "POST /api/github/webhook (receiveGithubWebhook)", "does not document",
+    ),
+    (
+        "signature-timestamp-without-header",
+        lambda r: op(r, "/api/integrations/slack", "post")["x-signature"].pop("timestamp"),
+        "signature-declared", "POST /api/integrations/slack (slackEvent)", "both or neither",
+    ),
+    (
+        "signature-probe-path-unfilled",
+        lambda r: op(r, "/api/webhooks/linear/{workspaceId}", "post")["x-signature"]["probe"].pop("path"),
+        "signature-declared", "POST /api/webhooks/linear/{workspaceId} (linearWebhook)", "workspaceId",
+    ),
+    (
+        "signature-probe-refused-as-bad-input",
+        lambda r: op(r, "/api/integrations/discord", "post")["x-signature"]["probe"].update(body={"kind": 1}),
+        "signature-declared", "POST /api/integrations/discord (discordInteraction)", "'type' is a required property",
     ),
 ]  # fmt: skip
 

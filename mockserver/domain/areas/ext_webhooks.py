@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver.domain import access
+from mockserver.domain._base import Ops
 from mockserver.domain._indexes import register_group_index
 from mockserver.domain.area import Area
 from mockserver.domain.areas.ext_keys import (
@@ -26,10 +27,10 @@ from mockserver.domain.areas.ext_keys import (
 from mockserver.domain.auth import Principal
 from mockserver.domain.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from mockserver.domain.records import new_task, normalise_repo
-from mockserver.domain.runtime import epoch_ms
+from mockserver.domain.runtime import epoch_ms, to_iso
 from mockserver.domain.store import Record, register_table
 
-__all__ = ("Webhooks",)
+__all__ = ("Webhooks", "dispatch_new_task", "record_delivery")
 
 register_table("workspaceWebhooks", "workspaceId")
 register_table("workspaceSlack", "workspaceId")
@@ -98,21 +99,7 @@ class Webhooks(Area):
         return {"message": "Connection successful"}
 
     def _record_delivery(self, workspace_id: str, event: str, url: str, token: Any, payload: dict[str, Any]) -> None:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.store.insert(
-            "webhookDeliveries",
-            {
-                "id": self.ids.uuid4(),
-                "workspaceId": workspace_id,
-                "event": event,
-                "url": url,
-                "headers": headers,
-                "body": payload,
-                "createdAt": self._now(),
-            },
-        )
+        record_delivery(self, workspace_id, event, url, token, payload)
 
     def deliveries(self, workspace_id: str | None, limit: int | None) -> dict[str, Any]:
         with self.store.transaction():
@@ -127,28 +114,13 @@ class Webhooks(Area):
     # -- new tasks from outside ---------------------------------------------------------------------------------
 
     def _create_task(self, workspace: Record, fields: dict[str, Any]) -> Record:
-        """A pending task as an incoming hook makes it, announced like any new task, and dispatched to the
-        workspace's outgoing webhook when that is enabled (recorded, never sent)."""
+        """A pending task as an incoming hook makes it, announced (and dispatched) like any new task."""
         task = new_task(id=self.ids.uuid4(), workspace_id=str(workspace["id"]), fields=fields, now=self._now())
         for extra in ("externalId", "externalUrl", "taskClass"):
             if fields.get(extra) is not None:
                 task[extra] = fields[extra]
         self.store.insert("tasks", task)
         self._announce_new_task(task)
-        hook = self.store.get("workspaceWebhooks", str(workspace["id"]))
-        preference = hook.get("runnerPreference") if hook else None
-        if hook and hook.get("enabled") and hook.get("url") and preference in (None, "any", task["runnerPreference"]):
-            message = (
-                f"Work on Buildd task: {task['title']}\n\n{task.get('description') or 'No description provided.'}"
-                f"\n\n---\nTask ID: {task['id']}\nReport progress: POST {self.settings.base_url}/api/workers/{{workerId}}"
-            )
-            self._record_delivery(
-                str(workspace["id"]),
-                "task.created",
-                str(hook["url"]),
-                hook.get("token"),
-                {"message": message, "sessionKey": f"buildd-{task['id']}", "name": "buildd"},
-            )
         return task
 
     # -- the generic ingest hook --------------------------------------------------------------------------------
@@ -480,3 +452,43 @@ def _safe_slack(config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _discord_say(text: str) -> dict[str, Any]:
     return {"type": 4, "data": {"content": text, "flags": 64}}
+
+
+# -- the outgoing webhook, for every new task ---------------------------------------------------------------------
+
+
+def record_delivery(ops: Ops, workspace_id: str, event: str, url: str, token: Any, payload: dict[str, Any]) -> None:
+    """An outgoing delivery, recorded instead of sent (read back through `GET /__mock/webhook-deliveries`)."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    ops.store.insert(
+        "webhookDeliveries",
+        {
+            "id": ops.ids.uuid4(),
+            "workspaceId": workspace_id,
+            "event": event,
+            "url": url,
+            "headers": headers,
+            "body": payload,
+            "createdAt": to_iso(ops.clock.now()),
+        },
+    )
+
+
+def dispatch_new_task(ops: Ops, task: Record) -> None:
+    """The webhook half of the real `dispatchNewTask`, which every way of making a task calls (the API, schedules,
+    follow-ups, incoming hooks): when the workspace's webhook is enabled and its runner preference fits, the task
+    goes to it (recorded, never sent)."""
+    workspace_id = str(task["workspaceId"])
+    hook = ops.store.get("workspaceWebhooks", workspace_id)
+    if not hook or not hook.get("enabled") or not hook.get("url"):
+        return
+    if hook.get("runnerPreference") not in (None, "any", task.get("runnerPreference") or "any"):
+        return
+    message = (
+        f"Work on Buildd task: {task['title']}\n\n{task.get('description') or 'No description provided.'}"
+        f"\n\n---\nTask ID: {task['id']}\nReport progress: POST {ops.settings.base_url}/api/workers/{{workerId}}"
+    )
+    payload = {"message": message, "sessionKey": f"buildd-{task['id']}", "name": "buildd"}
+    record_delivery(ops, workspace_id, "task.created", str(hook["url"]), hook.get("token"), payload)
