@@ -59,7 +59,17 @@ def test_the_full_default_check_of_the_mock_passes_and_writes_reports(
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites" and root.get("failures") == "0"
     suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert set(suites) == {"auth", "status", "schemas", "ownership", "lifecycle", "cron", "webhooks", "devmode", "memory"}
+    assert set(suites) == {
+        "auth",
+        "status",
+        "schemas",
+        "ownership",
+        "lifecycle",
+        "cron",
+        "webhooks",
+        "devmode",
+        "memory",
+    }
     names = [case.get("name") for case in suites["ownership"].findall("testcase")]
     assert "GET /api/workers/{id} [ownership.worker-403]" in names
     assert int(root.get("tests", "0")) == sum(int(s.get("tests", "0")) for s in suites.values())
