@@ -87,3 +87,22 @@ def test_a_skill_is_reached_only_through_its_own_workspace(
         f"/api/workspaces/{workspace_ids['acme-web']}/skills/{skill['id']}", headers=key_auth("globex-admin")
     )
     assert other_team.status_code == 404 and other_team.json() == {"error": "Workspace not found"}
+
+
+def test_skills_and_roles_are_one_table_told_apart_by_is_role(
+    client: Any, key_auth: Auth, session_auth: Auth, workspace_ids: dict[str, str]
+) -> None:
+    """As the real `workspace_skills`: a workspace skill with `isRole` is a role; one without is not."""
+    auth, ws = key_auth("acme-admin"), workspace_ids["acme-web"]
+    role = client.post(
+        f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "Release Captain", "content": "c", "isRole": True}
+    ).json()["skill"]
+    plain = client.post(f"/api/workspaces/{ws}/skills", headers=auth, json={"name": "Lint Fixer", "content": "c"})
+    slugs = {r["slug"] for r in client.get("/api/roles", headers=auth).json()["roles"]}
+    assert "release-captain" in slugs and "lint-fixer" not in slugs
+    session = session_auth("ada@acme.example")
+    assert client.get(f"/api/roles/{role['id']}", headers=session).json()["skill"]["id"] == role["id"]
+    assert client.get(f"/api/roles/{plain.json()['skill']['id']}", headers=session).status_code == 200
+    team_role = client.post("/api/roles", json={"name": "Gatekeeper", "content": "g"}, headers=session).json()["skill"]
+    listed = client.get(f"/api/workspaces/{ws}/skills", headers=auth).json()["skills"]
+    assert team_role["id"] not in {s["id"] for s in listed}  # team level: no workspace row
