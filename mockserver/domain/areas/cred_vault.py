@@ -1,9 +1,7 @@
 """What the mock puts in place of the real server's encryption and of the providers it calls (Anthropic, OpenAI).
 
-- `seal`/`unseal`: the real server keeps a secret's value AES-GCM encrypted; the mock keeps it XORed with a
-  keystream of its own fixed key and a per-write nonce. It is no protection, only a guarantee that a value
-  is never stored, dumped or written to the state file as plain text, and that it can be read back where the
-  real route reads it back (the runner's credential refresh).
+- `seal`/`unseal`/`seal_blob` live in `fixtures.vault` (one floor down, so the seeded world stores its secrets
+  exactly as the create paths here do); this module re-exports them.
 - The simulated providers are deterministic rules on the value: a key or token containing `invalid` or
   `revoked` is refused (HTTP 401 / `invalid_grant`), everything else passes; refreshes rotate tokens to fresh
   `sim` tokens drawn from the mock's seeded ids. Nothing leaves the process.
@@ -13,13 +11,13 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from fixtures.vault import seal, seal_blob, unseal
 from mockserver.domain.runtime import Ids
 from mockserver.domain.store import Record, Store
 
@@ -37,38 +35,10 @@ __all__ = (
     "unseal",
 )
 
-_KEY = hashlib.sha256(b"buildd-api-kit mock vault v1").digest()
-_PREFIX = "sim1"
 _REFUSED = re.compile(r"invalid|revoked", re.IGNORECASE)
 _REVOKING = re.compile(r"revoked|invalid_grant|HTTP 40[01]|logged out", re.IGNORECASE)
 _AUTHISH = re.compile(r"HTTP 4\d\d|unauthori[sz]ed|authentication|invalid (api key|bearer|x-api-key)", re.IGNORECASE)
 REVOKE_AFTER_FAILURES = 3
-
-
-def _keystream(nonce: bytes, length: int) -> bytes:
-    blocks = (hashlib.sha256(_KEY + nonce + i.to_bytes(4, "big")).digest() for i in range((length + 31) // 32))
-    return b"".join(blocks)[:length]
-
-
-def seal(ids: Ids, plaintext: str) -> str:
-    """`sim1:<nonce>:<base64>`: the stored form of a secret's value."""
-    nonce = ids.hex(8)
-    data = plaintext.encode()
-    mixed = bytes(a ^ b for a, b in zip(data, _keystream(nonce.encode(), len(data)), strict=True))
-    return f"{_PREFIX}:{nonce}:{base64.urlsafe_b64encode(mixed).decode()}"
-
-
-def unseal(sealed: str) -> str:
-    prefix, nonce, body = sealed.split(":", 2)
-    if prefix != _PREFIX:
-        raise ValueError("not a value sealed by the mock")
-    data = base64.urlsafe_b64decode(body.encode())
-    return bytes(a ^ b for a, b in zip(data, _keystream(nonce.encode(), len(data)), strict=True)).decode()
-
-
-def seal_blob(ids: Ids, blob: Mapping[str, Any]) -> str:
-    """A credential blob (`{"access_token": ..., "refresh_token": ...}`) sealed as JSON, as the real server does."""
-    return seal(ids, json.dumps({k: v for k, v in blob.items() if v is not None}, separators=(",", ":")))
 
 
 def open_blob(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -328,7 +328,7 @@ class Teams(Area):
             workspace_id = str(workspace["id"])
             for task in self.store.find("tasks", "workspace", workspace_id):
                 self._purge_task(str(task["id"]))
-            for table, index in (("artifacts", "workspace"), ("schedules", "workspace"), ("roles", "workspace")):
+            for table, index in (("artifacts", "workspace"), ("schedules", "workspace"), ("skills", "workspace")):
                 for row in self.store.find(table, index, workspace_id):
                     self.store.delete(table, str(row["id"]))
             for link in self.store.find("accountWorkspaces", "workspace", workspace_id):
@@ -346,7 +346,7 @@ class Teams(Area):
         for m in self.store.find("memberships", "team", team_id):
             self.store.delete("memberships", f"{team_id}|{m['userId']}")
             self.store.delete("memberSince", f"{team_id}|{m['userId']}")
-        for table, index in (("teamInvitations", "team"), ("roles", "team")):
+        for table, index in (("teamInvitations", "team"), ("skills", "team")):
             for row in self.store.find(table, index, team_id):
                 self.store.delete(table, str(row["id"]))
         for table in ("teamExtras", "teamNotifications"):

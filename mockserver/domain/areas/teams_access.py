@@ -27,21 +27,19 @@ __all__ = (
 ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
 
 # tables of the area: team extras (updatedAt, enabledBackends: the fixture world's `Team` is closed), when each
-# member joined, invitations, notification settings, roles, feedback, the model aliases admins set
+# member joined, invitations, notification settings, feedback, the model aliases admins set (roles are rows of the
+# `skills` table, declared in ws_skills.py)
 for _table, _key in (
     ("teamExtras", "teamId"),
     ("memberSince", "key"),
     ("teamInvitations", "id"),
     ("teamNotifications", "teamId"),
-    ("roles", "id"),
     ("feedback", "id"),
     ("modelAliases", "name"),
 ):
     register_table(_table, _key)
 register_group_index("teamInvitations", "team", "teamId")
 register_group_index("teamInvitations", "token", "token")
-register_group_index("roles", "team", "teamId")
-register_group_index("roles", "workspace", "workspaceId")
 register_group_index("feedback", "user", "userId")
 
 

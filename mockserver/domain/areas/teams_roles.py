@@ -1,5 +1,9 @@
 """Roles: team-level role definitions (`workspaceId` null) and per-workspace overrides of them.
 
+A role is a row of the `skills` table with `isRole` true, as in the real server, where roles and skills are one
+table (`workspace_skills`, whose `is_role` "distinguishes roles (Team page) from skills"): a skill created with
+`isRole: true` on a workspace is a role of the list below, and `/api/roles/{id}` reaches any row of the table.
+
 Reach (as the real `findAccessibleRole`): a team-level role of one of the user's teams, or a role of a workspace
 the caller can see. Outside it a role is `404 Role not found`. The list merges the enabled roles of every visible
 workspace (an override beats the team default of its slug; across workspaces the first slug wins), with the load
@@ -107,7 +111,7 @@ class TeamRoles(Area):
             }
             if "isRole" not in body:
                 role["isRole"] = True
-            return 201, self._out({"skill": self.store.insert("roles", role)})
+            return 201, self._out({"skill": self.store.insert("skills", role)})
 
     def get_role(self, principal: Principal, role_id: str) -> dict[str, Any]:
         with self.store.lock:
@@ -126,16 +130,16 @@ class TeamRoles(Area):
                     access.workspace_for(self.store, principal, str(target))
                     if any(
                         r["slug"] == role["slug"] and r["id"] != role_id
-                        for r in self.store.find("roles", "workspace", str(target))
+                        for r in self.store.find("skills", "workspace", str(target))
                     ):
                         raise Conflict(f'A role with slug "{role["slug"]}" already exists in this workspace')
                 changes["workspaceId"] = target
-            return self._out({"skill": self.store.update("roles", role_id, changes)})
+            return self._out({"skill": self.store.update("skills", role_id, changes)})
 
     def delete_role(self, principal: Principal, role_id: str) -> dict[str, Any]:
         with self.store.transaction():
             self._reachable(principal, role_id)
-            self.store.delete("roles", role_id)
+            self.store.delete("skills", role_id)
             return {"success": True}
 
     def create_override(
@@ -146,7 +150,7 @@ class TeamRoles(Area):
             raise BadRequest("workspaceId is required")
         with self.store.transaction():
             teams = user_team_ids(self.store, str(acting_user(self.store, principal)["id"]))
-            default = self.store.get("roles", role_id)
+            default = self.store.get("skills", role_id)
             if default is None or default.get("workspaceId") is not None or default["teamId"] not in teams:
                 raise NotFound("Team-level role not found or not accessible")
             access.workspace_for(self.store, principal, workspace_id)
@@ -155,13 +159,13 @@ class TeamRoles(Area):
             existing = next(
                 (
                     r
-                    for r in self.store.find("roles", "workspace", workspace_id)
+                    for r in self.store.find("skills", "workspace", workspace_id)
                     if r["slug"] == default["slug"] and r["teamId"] == default["teamId"]
                 ),
                 None,
             )
             if existing is not None:
-                updated = self.store.update("roles", str(existing["id"]), {**fields, "updatedAt": now})
+                updated = self.store.update("skills", str(existing["id"]), {**fields, "updatedAt": now})
                 return 200, self._out({"skill": updated})
             inherited = {k: v for k, v in default.items() if k not in ("id", "createdAt", "updatedAt")}
             override = {
@@ -177,12 +181,12 @@ class TeamRoles(Area):
                 "createdAt": now,
                 "updatedAt": now,
             }
-            return 201, self._out({"skill": self.store.insert("roles", override)})
+            return 201, self._out({"skill": self.store.insert("skills", override)})
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _reachable(self, principal: Principal, role_id: str) -> Record:
-        role = self.store.get("roles", role_id)
+        role = self.store.get("skills", role_id)
         if role is not None:
             if role.get("workspaceId") is None:
                 teams = user_team_ids(self.store, str(acting_user(self.store, principal)["id"]))
@@ -198,7 +202,7 @@ class TeamRoles(Area):
         return next(
             (
                 r
-                for r in self.store.find("roles", "team", team_id)
+                for r in self.store.find("skills", "team", team_id)
                 if r.get("workspaceId") is None and r["slug"] == slug and r["id"] != other_than
             ),
             None,
@@ -206,8 +210,8 @@ class TeamRoles(Area):
 
     def _workspace_roles(self, workspace: Record) -> list[dict[str, Any]]:
         workspace_id, team_id = str(workspace["id"]), str(workspace["teamId"])
-        candidates = [r for r in self.store.find("roles", "team", team_id) if r.get("workspaceId") is None]
-        candidates += self.store.find("roles", "workspace", workspace_id)
+        candidates = [r for r in self.store.find("skills", "team", team_id) if r.get("workspaceId") is None]
+        candidates += self.store.find("skills", "workspace", workspace_id)
         chosen: dict[str, Record] = {}
         for role in candidates:
             if not role.get("isRole") or not role.get("enabled"):

@@ -1,4 +1,4 @@
-"""Workspace skills and roles: SKILL.md bundles agents load, upserted by slug within a workspace.
+"""Workspace skills and roles: SKILL.md bundles agents load, upserted by slug within a workspace (one table, `skills`).
 
 Not a plain resource: a create with a slug already used in the workspace replaces that skill (200, not 201), the
 slug is derived from the name when not given, `contentHash` follows `content`, and keys below admin level may not
@@ -40,8 +40,11 @@ _OPTIONAL: dict[str, Any] = {
 }
 _PATCHABLE = ("name", "description", "content", "source", "metadata", "enabled", *_OPTIONAL)
 
+# One table for skills and roles, as the real `workspace_skills` (`isRole` tells them apart; team-level roles have
+# no workspace): this area serves a workspace's rows, teams_roles.py the roles across workspaces and team level.
 register_table("skills", "id")
 register_group_index("skills", "workspace", "workspaceId")
+register_group_index("skills", "team", "teamId")
 
 
 def skill_slug(name: str) -> str:

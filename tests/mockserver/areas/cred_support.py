@@ -17,8 +17,13 @@ ALAN = "alan@consulting.example"  # Acme member, Globex admin
 
 
 @contextmanager
-def mock(world: dict[str, Any], **settings: Any) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(MockSettings(strict=True, **settings), world=copy.deepcopy(world))) as http:
+def mock(world: dict[str, Any], *, seeded_secrets: bool = False, **settings: Any) -> Iterator[TestClient[Any]]:
+    """A strict mock of `world`. The cred tests each make the credentials they are about, so by default the world's
+    seeded secrets are left out (a team starts with none); `seeded_secrets=True` keeps them."""
+    world = copy.deepcopy(world)
+    if not seeded_secrets:
+        world["secrets"] = []
+    with TestClient(create_app(MockSettings(strict=True, **settings), world=world)) as http:
         yield http
 
 

@@ -47,7 +47,7 @@ def test_a_team_role_is_listed_for_the_teams_workspaces_and_hidden_from_others(
 
 def test_an_override_copies_the_default_and_wins_in_its_workspace(client: Any, session_auth: Auth) -> None:
     role = client.post(
-        "/api/roles", json={"name": "Builder", "content": "Build.", "model": "sonnet"}, headers=session_auth(ADA)
+        "/api/roles", json={"name": "Shipper", "content": "Build.", "model": "sonnet"}, headers=session_auth(ADA)
     ).json()["skill"]
     workspace = client.get("/api/workspaces", headers=session_auth(ADA)).json()["workspaces"][0]
     body = {"workspaceId": workspace["id"], "model": "opus"}
@@ -60,7 +60,7 @@ def test_an_override_copies_the_default_and_wins_in_its_workspace(client: Any, s
     )
     assert (second.status_code, second.json()["skill"]["id"]) == (200, override["id"])
     roles = client.get("/api/roles", headers=session_auth(ADA)).json()["roles"]
-    assert next(r for r in roles if r["slug"] == "builder")["model"] in ("opus", "sonnet")
+    assert next(r for r in roles if r["slug"] == "shipper")["model"] in ("opus", "sonnet")
     outsider = client.post(f"/api/roles/{role['id']}/overrides", json=body, headers=session_auth(GRACE))
     assert (outsider.status_code, outsider.json()) == (404, {"error": "Team-level role not found or not accessible"})
 

@@ -82,11 +82,14 @@ def test_knowledge_health_counts_the_workspace_memories(
     client: Any, key_auth: Auth, workspace_ids: dict[str, str]
 ) -> None:
     auth, ws = key_auth("acme-laptop"), workspace_ids["acme-web"]
-    empty = client.get(f"/api/workspaces/{ws}/knowledge-health", headers=auth).json()["health"]
-    assert (empty["corpora"], empty["freshness"]) == ([], "no-index")
+    before = client.get(f"/api/workspaces/{ws}/knowledge-health", headers=auth).json()["health"]
+    seeded = len(client.get(f"/api/workspaces/{ws}/memory", headers=auth).json()["memories"])  # the world's own
+    assert seeded > 0 and before["freshness"] == "no-index"
+    assert before["corpora"] == [{"corpus": "memory", "currentChunks": seeded}]
     client.post(f"/api/workspaces/{ws}/memory", headers=auth, json={"type": "pattern", "title": "t", "content": "c"})
     health = client.get(f"/api/workspaces/{ws}/knowledge-health", headers=auth).json()["health"]
-    assert health["corpora"] == [{"corpus": "memory", "currentChunks": 1}] and health["totalCurrentChunks"] == 1
+    assert health["corpora"] == [{"corpus": "memory", "currentChunks": seeded + 1}]
+    assert health["totalCurrentChunks"] == seeded + 1
 
 
 def test_last_release_is_empty_without_released_tasks(

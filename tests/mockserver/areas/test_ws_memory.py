@@ -36,12 +36,13 @@ def test_type_limit_and_offset_page_through_the_matches(
     client: Any, key_auth: Auth, workspace_ids: dict[str, str]
 ) -> None:
     auth, ws = key_auth("acme-laptop"), workspace_ids["acme-web"]
-    ids = [_save(client, auth, ws, type="decision", title=f"decision {i}")["id"] for i in range(3)]
-    _save(client, auth, ws, type="pattern", title="a pattern")
-    page = client.get(f"/api/workspaces/{ws}/memory", headers=auth, params={"type": "decision", "limit": 2}).json()
+    # architecture and summary: types none of the world's seeded memories has
+    ids = [_save(client, auth, ws, type="architecture", title=f"layer {i}")["id"] for i in range(3)]
+    _save(client, auth, ws, type="summary", title="a summary")
+    page = client.get(f"/api/workspaces/{ws}/memory", headers=auth, params={"type": "architecture", "limit": 2}).json()
     assert page["total"] == 3 and [m["id"] for m in page["memories"]] == ids[::-1][:2]  # newest first
     rest = client.get(
-        f"/api/workspaces/{ws}/memory", headers=auth, params={"type": "decision", "limit": 2, "offset": 2}
+        f"/api/workspaces/{ws}/memory", headers=auth, params={"type": "architecture", "limit": 2, "offset": 2}
     ).json()
     assert [m["id"] for m in rest["memories"]] == [ids[0]]
 
@@ -83,10 +84,11 @@ def test_a_memory_without_a_known_type_or_a_title_is_refused(
     client: Any, key_auth: Auth, workspace_ids: dict[str, str]
 ) -> None:
     auth, ws = key_auth("acme-laptop"), workspace_ids["acme-web"]
+    seeded = client.get(f"/api/workspaces/{ws}/memory", headers=auth).json()["total"]
     for body in ({"type": "rumour", "title": "t", "content": "c"}, {"type": "gotcha", "content": "c"}):
         response = client.post(f"/api/workspaces/{ws}/memory", headers=auth, json=body)
         assert response.status_code == 400 and isinstance(response.json()["error"], str)
-    assert client.get(f"/api/workspaces/{ws}/memory", headers=auth).json()["total"] == 0
+    assert client.get(f"/api/workspaces/{ws}/memory", headers=auth).json()["total"] == seeded
 
 
 def test_quickstart_is_public_and_allows_three_a_client_an_hour(client: Any) -> None:
