@@ -146,7 +146,7 @@ class KnowledgeStore(Area):
         return {str(r["key"]) for r in self.store.rows(ARCHIVE)}
 
     def _chunks(self, corpus: str, team_id: str, workspace_id: str | None) -> list[Chunk]:
-        """The current chunks of one namespace, in sourceId order."""
+        """The current chunks of one namespace, in sourceId order (none for a corpus the mock does not index)."""
         namespace = self.namespace(corpus, team_id, workspace_id)
         if namespace is None:
             return []
@@ -182,9 +182,7 @@ class KnowledgeStore(Area):
                 if f["workspaceId"] == workspace_id and f.get("corpus") in FILE_CORPORA[corpus]
             ]
         archived = self._archived()
-        return sorted(
-            (c for c in chunks if f"{namespace}|{c.source_id}" not in archived), key=lambda c: c.source_id
-        )
+        return sorted((c for c in chunks if f"{namespace}|{c.source_id}" not in archived), key=lambda c: c.source_id)
 
     # -- spec_compare -----------------------------------------------------------------------------------------------
 
@@ -233,14 +231,17 @@ class KnowledgeStore(Area):
     def _scoped(
         self, principal: Principal, workspace_id: str | None, corpora: Sequence[str]
     ) -> tuple[list[str], list[list[Chunk]]]:
-        unknown = [c for c in corpora if c not in CORPORA]
-        if unknown:
-            raise BadRequest(f"Unknown corpus: {', '.join(unknown)}. Use one of: {', '.join(CORPORA)}")
+        """The namespaces of `corpora` the caller can resolve and their current chunks (an unknown corpus resolves
+        to a namespace that holds nothing, as in the real store); none resolvable is a 400 with the real message."""
         team_id, workspace = self._admin_scope(principal, workspace_id)
         ws_id = str(workspace["id"]) if workspace else None
-        namespaces = [ns for c in corpora if (ns := self.namespace(c, team_id, ws_id)) is not None]
-        chunks = [self._chunks(c, team_id, ws_id) for c in corpora if self.namespace(c, team_id, ws_id) is not None]
-        return namespaces, chunks
+        resolved = [(c, ns) for c in corpora if (ns := self.namespace(c, team_id, ws_id)) is not None]
+        if not resolved:
+            raise BadRequest(
+                f"No namespace resolvable for corpora [{', '.join(corpora)}] — memory needs teamId, "
+                "other corpora need workspaceId"
+            )
+        return [ns for _, ns in resolved], [self._chunks(c, team_id, ws_id) for c, _ in resolved]
 
     def find_duplicates(
         self,
@@ -330,14 +331,12 @@ class KnowledgeStore(Area):
     ) -> dict[str, Any]:
         """Mark the namespace's current chunks among `source_ids` archived (once each, in the order given); returns
         the ones that were current. Unknown or already archived ids are skipped, as the real UPDATE skips them."""
-        if corpus not in CORPORA:
-            raise BadRequest(f"Unknown corpus: {corpus}. Use one of: {', '.join(CORPORA)}")
         with self.store.transaction():
             team_id, workspace = self._admin_scope(principal, workspace_id)
             ws_id = str(workspace["id"]) if workspace else None
             namespace = self.namespace(corpus, team_id, ws_id)
             if namespace is None:
-                raise BadRequest("workspaceId required to archive chunks")
+                raise BadRequest("workspaceId required to archive chunks")  # the real message
             current = {c.source_id for c in self._chunks(corpus, team_id, ws_id)}
             archived: list[str] = []
             for source_id in dict.fromkeys(source_ids):
@@ -354,4 +353,3 @@ class KnowledgeStore(Area):
                     )
                     archived.append(source_id)
             return {"namespace": namespace, "archived": len(archived), "sourceIds": archived}
-
