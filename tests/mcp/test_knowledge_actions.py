@@ -187,8 +187,12 @@ def test_consolidation_finds_duplicates_archives_one_and_answers_the_same_twice(
     )
     assert data(out["archived_again"])["archived"] == 0  # only current chunks are archived
     assert out["after"].content[0].text == f"No near-duplicate pairs found (namespaces: {archived['namespace']})."
-    # nothing is deleted: both memories are still there
+    # nothing is deleted: both memories are still there; the archive is a row of `knowledgeArchive`
     assert {m["id"] for m in out["recall"]["memories"]} >= set(out["ids"])
+    state = httpx.get(f"{base_url}/__mock/state").json()
+    assert [(r["namespace"], r["sourceId"], r["reason"]) for r in state["knowledgeArchive"]] == [
+        (archived["namespace"], out["ids"][1], "archived:consolidation")
+    ]
 
 
 def test_find_decayed_follows_the_mock_clock(
