@@ -4,7 +4,8 @@
 As the real route: stateless (a fresh server and transport per request, no session ids), JSON responses, a Bearer
 API key required (401 before any JSON-RPC; the body follows the note, `{"error": "Unauthorized"}`), `GET` answers
 405 (no SSE stream on a stateless server). Tool actions reach the state through the mock's own REST routes with
-the caller's key (see actions.py), in process but through the whole app: like the real server's own fetches,
+the caller's key (see actions/__init__.py; the three that the real server answers without a route use `_Local`),
+in process but through the whole app: like the real server's own fetches,
 they are logged in `/__mock/requests`, subject to `/__mock/faults`, strict-checked, and their events published.
 A server and its transport live for one request (`manager.run()` around it), so no app lifespan hook is needed.
 """
@@ -23,12 +24,13 @@ from litestar.handlers.asgi_handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-from mockserver.domain.auth import authenticate
-from mockserver.domain.errors import Unauthorized
+from mockserver.domain.areas.know_store import KnowledgeStore
+from mockserver.domain.auth import Principal, authenticate
+from mockserver.domain.errors import DomainError, Unauthorized
 from mockserver.http.context import MockContext
 from mockserver.http.errors import RequestRejected
 from mockserver.http.validation import RequestRules
-from mockserver.mcp.actions import ActionContext, ApiError
+from mockserver.mcp.actions import ActionContext, ActionInputError, ApiError
 from mockserver.mcp.server import build_server
 
 __all__ = ("MCP_OPERATIONS", "MCP_PATH", "mcp_handlers")
@@ -79,7 +81,10 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
             await _json(send, exc.status, exc.body())
             return
         caller = ActionContext(
-            level=principal.level or "worker", workspace_id=query.get("workspace"), worker_id=query.get("worker")
+            level=principal.level or "worker",
+            workspace_id=query.get("workspace"),
+            worker_id=query.get("worker"),
+            local=_Local(ctx, principal),
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=scope["app"]), base_url=INTERNAL_BASE) as http:
             manager = StreamableHTTPSessionManager(
@@ -89,6 +94,35 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
                 await manager.handle_request({**scope, "path": "/", "root_path": ""}, receive, _note_errors(send))
 
     return [mcp_mount]
+
+
+KNOWLEDGE_OPERATIONS = frozenset({"spec_compare", "find_duplicates", "find_decayed", "archive"})
+
+
+class _Local:
+    """The actions' `Local` port: what the real tool reads without a REST route, for this caller. The template
+    catalogue is the app's spec's `x-artifact-templates`; the knowledge operations are the domain's
+    `KnowledgeStore`, called with the caller's principal. A domain 400 is a param error (the real tool's plain
+    `Error: <message>`), any other refusal the REST-shaped `ApiError`."""
+
+    def __init__(self, ctx: MockContext, principal: Principal) -> None:
+        self._ctx = ctx
+        self._principal = principal
+
+    def artifact_templates(self) -> Mapping[str, Any]:
+        templates = self._ctx.spec.raw.get("x-artifact-templates") or {}
+        return templates if isinstance(templates, Mapping) else {}
+
+    def knowledge(self, operation: str, workspace_id: str | None, **args: Any) -> Any:
+        if operation not in KNOWLEDGE_OPERATIONS:
+            raise ValueError(f"unknown knowledge operation {operation}")
+        run = getattr(self._ctx.api.area(KnowledgeStore), operation)
+        try:
+            return run(self._principal, workspace_id, **args)
+        except DomainError as exc:
+            if exc.status == 400:
+                raise ActionInputError(exc.message) from exc
+            raise ApiError(exc.status, exc.body()) from exc
 
 
 def _rest(http: httpx.AsyncClient, authorization: str) -> Any:

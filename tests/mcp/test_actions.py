@@ -52,6 +52,7 @@ def test_every_action_in_the_registry_is_callable(
             artifact = await run(s, "create_artifact", workerId=wid, type="summary", title="Summary", content="ok")
             aid = artifact["artifact"]["id"]
             await run(s, "get_artifact", artifactId=aid)
+            assert "research_report" in (await run(s, "list_artifact_templates"))["templates"]
             await run(s, "update_artifact", artifactId=aid, title="Summary v2")
             await run(s, "get_task_messages", taskId=worker["taskId"])
             await run(s, "list_schedules")
@@ -86,6 +87,9 @@ def test_every_action_in_the_registry_is_callable(
             for name, params in (("manage_missions", {"action": "list"}), ("manage_initiatives", {"action": "list"})):
                 called[name] = await s.call_tool("buildd", {"action": name, "params": params})
                 data(called[name])
+            # the knowledge store (no REST route in the real server either; tests/mcp/test_knowledge_actions.py)
+            assert (await run(s, "spec_compare", feature="ci pipeline"))["spec"] == []  # no docs ingested
+            await sub(s, "consolidate_knowledge", op="find_duplicates")
             refused = await call(s, "link_tracker", entityId=str(uuid.uuid4()), url="https://linear.app/a/issue/A-1")
             called["link_tracker"] = refused
             assert "Mission not found" in error_text(refused)

@@ -6,7 +6,8 @@ then complete it (`running` -> `done | error`). Only keys act on jobs; a job is 
 the key's team's claimable workspaces (admin keys: any workspace of their team, for enqueue and list).
 
 The mock holds no embeddings: a file batch is "ingested" by remembering each path's hash per workspace
-(`knowledgeFiles`), which is what the hash-skip and the deletions need.
+(`knowledgeFiles`), which is what the hash-skip and the deletions need, and the file's first `KEPT_TEXT` characters,
+which is what the knowledge store's lexical view (`know_store.py`: `spec_compare`) searches.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MAX_BATCH_FILES = 64
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_GRAPH_ELEMENTS = 200_000
 CHUNK_BYTES = 2000  # a simulated chunk: one per started 2000 bytes of content
+KEPT_TEXT = 8000  # characters of each file kept for the lexical search (bounds the state a big repo leaves)
 ALIAS_SOURCES = ("scip", "system", "agent", "confirmed")
 # what the real ingest filter leaves out: lock files, vendored trees, binaries
 SKIPPED_PARTS = ("node_modules/", "vendor/", "dist/", ".git/")
@@ -258,6 +260,7 @@ class Knowledge(Area):
                         "corpus": corpus,
                         "fileHash": file_hash,
                         "chunks": chunks,
+                        "text": content[:KEPT_TEXT],
                         "updatedAt": now,
                     },
                 )

@@ -9,10 +9,17 @@ status and `{"error": ...}` body.
 Levels nest as in the real server (trigger ⊂ worker ⊂ admin): an action declared at `worker` is listed for worker
 and admin keys. Adding an action for a newly served route is one `@action(...)` function here.
 
-Actions of the real tool not served (so NOT in the `action` enum):
+Every action of the real tool is served. Three of them the real server answers without a REST route, so here they
+go through `ActionContext.local` (`Local`, implemented by the transport) instead of `Api`:
 
-- trigger: list_artifact_templates (the real server's own template catalogue)
-- admin: spec_compare, consolidate_knowledge (the real server's vector store; the mock has none)
+- trigger: `list_artifact_templates` lists the real tool's template catalogue, which the spec declares
+  (`x-artifact-templates` in openapi.yaml); nothing else reads or changes it.
+- admin: `spec_compare` and `consolidate_knowledge` (mockserver/mcp/actions/consolidation.py) query the real
+  server's vector store directly; the mock's stand-in is the domain area `KnowledgeStore`
+  (mockserver/domain/areas/know_store.py: chunks derived from memories, task outcomes, artifacts and ingested
+  files, word-vector cosine instead of embeddings, archiving recorded in the `knowledgeArchive` table). The caller's
+  key decides reach there (admin keys only; a workspace out of reach is `404 Workspace not found`), as a REST
+  route would, but the call is not in `/__mock/requests` and no fault rule applies: there is no route to log.
 
 The `recall`, `learn` and `buildd_memory` tools live in mockserver/mcp/memory_tools.py.
 """
@@ -25,7 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ("ACTIONS", "LEVELS", "Action", "ActionContext", "ApiError", "Outcome", "actions_for")
+__all__ = ("ACTIONS", "LEVELS", "Action", "ActionContext", "ApiError", "Local", "Outcome", "actions_for")
 
 LEVELS = ("trigger", "worker", "admin")
 TASK_STATUS_ACTIVE = "active"
@@ -49,13 +56,30 @@ class Api(Protocol):
     ) -> Any: ...
 
 
+class Local(Protocol):
+    """What the real tool reads without a REST route, for the caller's key: the spec's artifact template catalogue
+    and the knowledge store's operations (`KnowledgeStore` in the domain: `spec_compare`, `find_duplicates`,
+    `find_decayed`, `archive`). A refusal raises `ApiError` (403, 404) or `ActionInputError` (a bad param)."""
+
+    def artifact_templates(self) -> Mapping[str, Any]: ...
+
+    def knowledge(self, operation: str, workspace_id: str | None, **args: Any) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ActionContext:
-    """What the MCP URL and the key say about the caller (`?workspace=&worker=`, the key's level)."""
+    """What the MCP URL and the key say about the caller (`?workspace=&worker=`, the key's level), and the
+    transport's `Local` port (None where no app is behind the actions)."""
 
     level: str
     workspace_id: str | None
     worker_id: str | None
+    local: Local | None = None
+
+    def local_port(self) -> Local:
+        if self.local is None:
+            raise ActionInputError("this action needs the mock's app behind the MCP server")
+        return self.local
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +408,25 @@ async def update_artifact(api: Api, params: Mapping[str, Any], ctx: ActionContex
     body = _pick(params, "title", "content", "metadata")
     data = await api("PATCH", f"/api/artifacts/{params['artifactId']}", body=body)
     return Outcome(f"Artifact updated: {params['artifactId']}", data)
+
+
+@action(
+    "list_artifact_templates",
+    "trigger",
+    "List the artifact templates (type, description, JSON schema of the structured content). No params",
+)
+async def list_artifact_templates(api: Api, params: Mapping[str, Any], ctx: ActionContext) -> Outcome:
+    templates = ctx.local_port().artifact_templates()
+    listed = "\n\n---\n\n".join(
+        f"## {name}\n**Type:** {t.get('type')}\n**Description:** {t.get('description')}\n**Schema:**\n"
+        f"```json\n{json.dumps(t.get('schema'), indent=2, ensure_ascii=False)}\n```"
+        for name, t in templates.items()
+    )
+    return Outcome(
+        f"Available artifact templates:\n\n{listed}\n\n"
+        "Use create_artifact with matching type and structured content following the schema.",
+        {"templates": dict(templates)},
+    )
 
 
 # -- schedules -------------------------------------------------------------------------------------------------
