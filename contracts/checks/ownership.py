@@ -20,6 +20,7 @@ from contracts.failures import OwnershipViolation, ResourceChangedByOther, Serve
 from contracts.plan import example_body
 from contracts.registry import declare, suite
 from contracts.target import Exchange
+from contracts.workbench import WorkbenchError
 
 if TYPE_CHECKING:
     from contracts.spec import Operation, Ownership
@@ -69,8 +70,8 @@ class Snapshots:
         self.owned = owned
         self._base: dict[str, Any] = {}
 
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        exchange = self.ctx.send("GET", path, auth=AUTH_KEY, params=params)
+    def _get(self, path: str, params: dict[str, Any] | None = None, auth: str = AUTH_KEY) -> Any:
+        exchange = self.ctx.send("GET", path, auth=auth, params=params)
         body = exchange.json()
         return body if exchange.status == 200 else f"GET {path} answered {exchange.describe(120)}"
 
@@ -120,15 +121,23 @@ class Snapshots:
         op = ops.get if ops is not None else None
         if op is not None:
             request = self.ctx.plan(op, path_ids(op, {**self.owned.ids, kind: rid}))
-            return self._get(request.path, request.params or None)
+            return self._get(request.path, request.params or None, self._auth(op))
         if ops is not None and ops.list is not None:
             request = self.ctx.plan(ops.list, path_ids(ops.list, self.owned.ids))
-            listing = self._get(request.path, request.params or None)
+            listing = self._get(request.path, request.params or None, self._auth(ops.list))
             items = listing.get(ops.list_field or "") if isinstance(listing, dict) else listing
             return (
-                [i for i in items if isinstance(i, dict) and i.get("id") == rid] if isinstance(items, list) else items
+                [i for i in items if isinstance(i, dict) and str(i.get(ops.id_field)) == rid]
+                if isinstance(items, list)
+                else items
             )
         raise Skip(f"no way to re-read a {kind}: the spec has no get or list operation for it")
+
+    def _auth(self, op: Operation) -> str:
+        try:
+            return self.ctx.workbench.auth_for(op)
+        except WorkbenchError as exc:
+            raise Skip(str(exc)) from None
 
     def baseline(self, kind: str) -> None:
         """Read the resource right before a write (earlier writes, ours or a broken server's, are not blamed)."""
