@@ -543,6 +543,15 @@ def run_lifecycle(ctx: SuiteContext) -> None:
     tracker = _LinksTracker()
     try:
         run_links(ctx, tracker)
+    except hypothesis.errors.Flaky as exc:
+        # hypothesis replays a walk and draws from bundles the server's answers filled: against a server whose state
+        # moved on the draws differ. That is the harness's limit, not the step's fault (it was reported as a 500).
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        ctx.skip(
+            LINKS_RULE,
+            tracker.current or "(state machine)",
+            f"hypothesis could not replay a walk ({type(exc).__name__}: {first}); rerun with another --seed",
+        )
     except Exception as exc:  # a dropped connection or a crash mid-machine is a finding, never a note
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         if tracker.current is None:
