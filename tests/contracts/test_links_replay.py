@@ -46,3 +46,25 @@ def test_a_crash_mid_walk_is_still_a_finding(
     app = make_app()
     result = contracts.run(app, credentials_for(app), options=dataclasses.replace(FAST, suites=("lifecycle",)))
     assert [f for f in result.failures if f.rule == lifecycle.LINKS_RULE and f.operation == "POST /api/tasks"]
+
+
+def test_after_an_unreplayable_run_the_walks_go_on_in_a_fresh_one(
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    original = lifecycle._walk
+
+    def first_run_flaky(machine: Any, walks: int) -> None:
+        calls.append(walks)
+        if len(calls) == 1:
+            raise hypothesis.errors.FlakyStrategyDefinition("Inconsistent data generation!")
+        original(machine, walks)
+
+    monkeypatch.setattr(lifecycle, "_walk", first_run_flaky)
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=dataclasses.replace(FAST, suites=("lifecycle",)))
+    assert len(calls) == 2 and calls[1] == FAST.state_machine_examples, calls
+    links = [c for s in result.suites for c in s.checks if c.rule == lifecycle.LINKS_RULE]
+    assert links and not any(c.skipped for c in links) and not result.failures, (links, result.failures)
