@@ -399,6 +399,8 @@ class Workbench:
             tracked = list(self._tracked)
         has_session = bool(self.credentials.session_cookie)
         for kind, rid, extra in reversed(tracked):  # the kinds found in the spec first: they hang off the rest
+            if kind not in KINDS and "delete_path" not in extra:  # nothing deletes it (an ingest job): say so
+                report.leftovers.append(f"{kind} {rid} (the spec has no operation that deletes a {kind})")
             if "delete_path" in extra:
                 self._try(
                     report,

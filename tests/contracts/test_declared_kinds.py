@@ -97,6 +97,7 @@ def test_role_ingest_job_and_installation_are_probed(
     assert ("ownership.ingestJob-404", "POST /api/knowledge/ingest-jobs/{id}/complete") in verified
     assert ("ownership.installation-404", "DELETE /api/github/installations/{id}") in verified
     assert any(d.startswith("role ") for d in result.cleanup.deleted), result.cleanup
+    assert any(x.startswith("ingestJob ") for x in result.cleanup.leftovers), result.cleanup  # nothing deletes one
 
 
 def test_a_role_route_without_the_team_check_is_caught(
