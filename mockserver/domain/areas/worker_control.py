@@ -182,7 +182,10 @@ class WorkerControl(Area):
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
         moment = parse_iso(self._timestamp(value, "timestamp")) if value else now
-        return epoch_ms(moment)
+        ts = epoch_ms(moment)
+        if ts < 0:  # a milestone's `ts` is epoch ms >= 0 (the spec's Milestone): a year before 1970 is bad input
+            raise BadRequest("timestamp must not be before 1970-01-01")
+        return ts
 
     def recover_worker(self, principal: Principal, worker_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         mode = self._choice(body, "mode", RECOVERY_MODES)

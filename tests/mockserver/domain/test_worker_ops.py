@@ -106,6 +106,15 @@ def test_repeated_activity_within_a_second_is_deduplicated(api, key, worker):
     assert "milestone" in api.area(WorkerControl).record_worker_activity(key("svc"), worker["id"], {"toolName": "Bash"})
 
 
+def test_activity_before_1970_is_refused_and_stores_no_milestone(api, key, worker):
+    """A milestone's `ts` is epoch ms >= 0: an ISO year 0774 stored -37716922003700 and broke every later read."""
+    with pytest.raises(BadRequest):
+        api.area(WorkerControl).record_worker_activity(
+            key("svc"), worker["id"], {"toolName": "Edit", "timestamp": "0774-10-11T00:00:00Z"}
+        )
+    assert not api.store.get("workers", worker["id"]).get("milestones")
+
+
 # -- artifacts -------------------------------------------------------------------------------------------------------
 
 
