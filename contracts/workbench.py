@@ -20,7 +20,7 @@ from contracts.results import Cleanup
 from contracts.target import NO_BODY, Exchange, Target
 
 if TYPE_CHECKING:
-    from contracts.spec import Spec
+    from contracts.spec import Operation, Spec
 
 __all__ = ("Owned", "Workbench", "WorkbenchError")
 
@@ -84,6 +84,14 @@ class Workbench:
     def send(self, method: str, path: str, *, auth: str | None = AUTH_KEY, **kwargs: Any) -> Exchange:
         headers = self.credentials.headers(auth) if auth else {}
         return self.target.send(method, path, headers=headers, **kwargs)
+
+    def auth_for(self, op: Operation) -> str:
+        """The owner's credential an operation takes: the key, else (session-only) the session cookie."""
+        if "apiKey" in op.schemes or not op.schemes:
+            return AUTH_KEY
+        if "session" in op.schemes and self.credentials.session_cookie:
+            return AUTH_SESSION
+        raise WorkbenchError(f"{op.label} takes a session only: needs --session-cookie")
 
     def _json(self, exchange: Exchange, what: str, status: int = 200) -> dict[str, Any]:
         body = exchange.json()
@@ -269,23 +277,24 @@ class Workbench:
             progressed = False
             for kind in list(pending):
                 ops = kinds[kind]
-                op = ops.create if create else ops.list
+                making = create and ops.external is None  # an external kind is found by listing, never made
+                op = ops.create if making else ops.list
                 if op is None:
-                    verb = "creates" if create else "lists"
+                    verb = "creates" if making else "lists"
                     owned.missing[kind] = f"the spec has no operation that {verb} a {kind}"
                     pending.remove(kind)
                     continue
                 params = {p["name"] for p in op.path_params()}
                 if not params <= set(path_ids(op, owned.ids)):
                     continue  # its parent is not there (yet)
-                step = self._create_kind if create else self._find_kind
+                step = self._create_kind if making else self._find_kind
                 _attempt(owned, kind, lambda kind=kind, step=step: step(owned, kind))
                 pending.remove(kind)
                 progressed = True
             if not progressed:
                 break
         for kind in pending:
-            op = kinds[kind].create if create else kinds[kind].list
+            op = kinds[kind].create if create and kinds[kind].external is None else kinds[kind].list
             needs = sorted({p["name"] for p in op.path_params()} - set(path_ids(op, owned.ids))) if op else []
             owned.missing[kind] = f"no parent resource for {', '.join(needs)}"
 
@@ -295,20 +304,27 @@ class Workbench:
         assert ops.create is not None
         body = example_body(self.spec, ops.create)
         if isinstance(body, dict):
+            for name in body:  # a parent named in the body (`workspaceId`) is the owner's, not the example's
+                if name.endswith("Id") and name[:-2] in owned.ids:
+                    body[name] = owned.ids[name[:-2]]
             for name in _NAME_FIELDS:
                 if isinstance(body.get(name), str):
                     body[name] = self.title(f"ownership probe {kind}")
                     break
         request = plan(self.spec, ops.create, path_ids(ops.create, owned.ids), fresh_id=_no_fresh_id, body=body)
-        exchange = self.send("POST", request.path, params=request.params, json_body=body)
+        exchange = self.send(
+            "POST", request.path, auth=self.auth_for(ops.create), params=request.params, json_body=body
+        )
         record = record_of(exchange.json(), ops.create_field)
         if exchange.status // 100 != 2 or record is None or "id" not in record:
             raise WorkbenchError(f"could not create a {kind} ({ops.create.label})", exchange, self.secrets)
         rid = str(record["id"])
-        if ops.delete is not None:
+        if ops.delete is not None and ("apiKey" in ops.delete.schemes or self.credentials.session_cookie):
             ids = {**owned.ids, kind: rid}
             deleting = plan(self.spec, ops.delete, path_ids(ops.delete, ids), fresh_id=_no_fresh_id, body=NO_BODY)
-            self.track(kind, rid, delete_path=deleting.path, delete_params=deleting.params)
+            self.track(
+                kind, rid, delete_path=deleting.path, delete_params=deleting.params, auth=self.auth_for(ops.delete)
+            )
         else:
             self.track(kind, rid)
         return rid
@@ -318,11 +334,16 @@ class Workbench:
         ops = kind_operations(self.spec)[kind]
         assert ops.list is not None
         request = plan(self.spec, ops.list, path_ids(ops.list, owned.ids), fresh_id=_no_fresh_id, body=NO_BODY)
-        body = self._json(self.send("GET", request.path, params=request.params), f"could not list {kind}s")
-        items = [i for i in body.get(ops.list_field or "") or [] if isinstance(i, dict) and "id" in i]
+        exchange = self.send("GET", request.path, auth=self.auth_for(ops.list), params=request.params)
+        body = self._json(exchange, f"could not list {kind}s")
+        field_name = ops.id_field
+        items = [
+            i for i in body.get(ops.list_field or "") or [] if isinstance(i, dict) and i.get(field_name) is not None
+        ]
         if not items:
-            raise WorkbenchError(f"the key sees no {kind} (read-only mode creates nothing)")
-        return str(items[0]["id"])
+            why = f"{ops.external}; the suite never makes one" if ops.external else "read-only mode creates nothing"
+            raise WorkbenchError(f"{ops.list.label} shows the owner no {kind} ({why})")
+        return str(items[0][field_name])
 
     def _discover(self) -> Owned:
         owned = Owned(created=False)
@@ -380,8 +401,17 @@ class Workbench:
             tracked = list(self._tracked)
         has_session = bool(self.credentials.session_cookie)
         for kind, rid, extra in reversed(tracked):  # the kinds found in the spec first: they hang off the rest
+            if kind not in KINDS and "delete_path" not in extra:  # nothing deletes it (an ingest job): say so
+                report.leftovers.append(f"{kind} {rid} (the spec has no operation that deletes a {kind})")
             if "delete_path" in extra:
-                self._try(report, f"{kind} {rid}", "DELETE", extra["delete_path"], params=extra["delete_params"])
+                self._try(
+                    report,
+                    f"{kind} {rid}",
+                    "DELETE",
+                    extra["delete_path"],
+                    params=extra["delete_params"],
+                    auth=extra.get("auth", AUTH_KEY),
+                )
         for kind, rid, _extra in reversed(tracked):
             if kind != "worker":
                 continue

@@ -20,6 +20,7 @@ from contracts.failures import OwnershipViolation, ResourceChangedByOther, Serve
 from contracts.plan import example_body
 from contracts.registry import declare, suite
 from contracts.target import Exchange
+from contracts.workbench import WorkbenchError
 
 if TYPE_CHECKING:
     from contracts.spec import Operation, Ownership
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 SUITE = "ownership"
 LIST_RULE = "ownership.list-hidden"
+FILTER_RULE = "ownership.query-filter"
 _ORDER = {"GET": 0, "HEAD": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
 
 declare(
@@ -49,6 +51,14 @@ declare(
     hint="Scope list queries to the caller's teams (and, for keys, to linked or open workspaces of its team).",
 )
 
+declare(
+    FILTER_RULE,
+    suite=SUITE,
+    title="Another team's id in an optional query filter is refused or filters everything of theirs out",
+    failure=OwnershipViolation,
+    hint="Resolve a filter id within the caller's teams: answer 404 for one outside them, or narrow to nothing.",
+)
+
 # where the first account's resources show up when the owner reads them back
 _PATH_IDS = {"scheduleId": "schedule", "artifactId": "artifact"}
 
@@ -69,8 +79,8 @@ class Snapshots:
         self.owned = owned
         self._base: dict[str, Any] = {}
 
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        exchange = self.ctx.send("GET", path, auth=AUTH_KEY, params=params)
+    def _get(self, path: str, params: dict[str, Any] | None = None, auth: str = AUTH_KEY) -> Any:
+        exchange = self.ctx.send("GET", path, auth=auth, params=params)
         body = exchange.json()
         return body if exchange.status == 200 else f"GET {path} answered {exchange.describe(120)}"
 
@@ -120,15 +130,23 @@ class Snapshots:
         op = ops.get if ops is not None else None
         if op is not None:
             request = self.ctx.plan(op, path_ids(op, {**self.owned.ids, kind: rid}))
-            return self._get(request.path, request.params or None)
+            return self._get(request.path, request.params or None, self._auth(op))
         if ops is not None and ops.list is not None:
             request = self.ctx.plan(ops.list, path_ids(ops.list, self.owned.ids))
-            listing = self._get(request.path, request.params or None)
+            listing = self._get(request.path, request.params or None, self._auth(ops.list))
             items = listing.get(ops.list_field or "") if isinstance(listing, dict) else listing
             return (
-                [i for i in items if isinstance(i, dict) and i.get("id") == rid] if isinstance(items, list) else items
+                [i for i in items if isinstance(i, dict) and str(i.get(ops.id_field)) == rid]
+                if isinstance(items, list)
+                else items
             )
         raise Skip(f"no way to re-read a {kind}: the spec has no get or list operation for it")
+
+    def _auth(self, op: Operation) -> str:
+        try:
+            return self.ctx.workbench.auth_for(op)
+        except WorkbenchError as exc:
+            raise Skip(str(exc)) from None
 
     def baseline(self, kind: str) -> None:
         """Read the resource right before a write (earlier writes, ours or a broken server's, are not blamed)."""
@@ -207,6 +225,8 @@ def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) 
         if writes:
             snapshots.baseline(rule.resource)
         plan = ctx.plan(op, ids, body=body)
+        if rule.location == "query":  # the planner fills required query parameters only; the rule's may be optional
+            plan.params[rule.name] = resource_id
         exchange = ctx.call(plan, auth=auth)
         with ctx.checking(rule_id(expected), label):
             _expect(ctx, expected, label, exchange)
@@ -280,6 +300,62 @@ def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
                 )
 
 
+def _filter_probes(ctx: SuiteContext, owned: Owned) -> list[tuple[Operation, str, str]]:
+    """(operation, query parameter, owner's id) for every optional query id of a caller-scoped read that no
+    `x-ownership` rule covers (the spec marks these `x-filter: team`; the lint keeps every id marked)."""
+    found: list[tuple[Operation, str, str]] = []
+    for op in ctx.spec.api_operations():
+        if op.method != "GET" or op.path_params() or "apiKey" not in op.schemes or not ctx.selected(op):
+            continue
+        covered = op.ownership.name if op.ownership and op.ownership.location == "query" else None
+        for param in op.query_params():
+            name = str(param.get("name"))
+            if param.get("required") or name == covered or not name.endswith("Id"):
+                continue
+            rid = owned.get(name[:-2])
+            if rid is not None:
+                found.append((op, name, rid))
+    return found
+
+
+def _ids_anywhere(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return {i for v in value.values() for i in _ids_anywhere(v)}
+    if isinstance(value, list):
+        return {i for v in value for i in _ids_anywhere(v)}
+    return {value} if isinstance(value, str) else set()
+
+
+def filters_refuse_or_hide(ctx: SuiteContext, owned: Owned) -> None:
+    """Another team's key naming the first account's resource in an optional filter (`?workspaceId=`) gets a
+    refusal (`4xx {"error": ...}`) or an answer with none of the first account's other resources in it."""
+    for op, name, rid in _filter_probes(ctx, owned):
+        label = op.label
+        with ctx.checking(FILTER_RULE, label):
+            request = ctx.plan(op, {}, body=None)
+            params = {k: v for k, v in (request.params or {}).items() if not str(k).endswith("Id")}
+            exchange = ctx.send("GET", op.path, auth=AUTH_OTHER, params={**params, name: rid})
+            expected = f'with another team\'s {name}: 4xx {{"error": ...}}, or 200 without their resources'
+            if exchange.status == 0 or exchange.status >= 500:
+                ctx.fail(ServerError, FILTER_RULE, label, expected=expected, exchange=exchange)
+            body = exchange.json()
+            if exchange.status >= 400:
+                if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
+                    ctx.fail(OwnershipViolation, FILTER_RULE, label, expected=expected, exchange=exchange)
+                continue
+            theirs = {v: k for k, v in owned.ids.items() if v != rid and k not in ("account", "team")}
+            leaked = sorted(f"{theirs[i]} {i}" for i in _ids_anywhere(body) if i in theirs)
+            if leaked:
+                ctx.fail(
+                    OwnershipViolation,
+                    FILTER_RULE,
+                    label,
+                    expected=expected,
+                    actual=f"{exchange.status} with the other team's {', '.join(leaked[:3])} (?{name}={rid})",
+                    exchange=exchange,
+                )
+
+
 def reads_in_every_mode(ctx: SuiteContext, owned: Owned, operations: list[Operation], snapshots: Snapshots) -> None:
     """The workspace reads again on one more workspace per access mode the key sees (no `--workspace` needed)."""
     reads = [op for op in operations if op.method == "GET" and op.ownership and op.ownership.resource == "workspace"]
@@ -309,6 +385,7 @@ def run_ownership(ctx: SuiteContext) -> None:
             probe(ctx, op, owned, snapshots)
             ctx.progress.advance()
         lists_hide(ctx, owned)
+        filters_refuse_or_hide(ctx, owned)
         ctx.progress.advance()
         reads_in_every_mode(ctx, owned, operations, snapshots)
     finally:

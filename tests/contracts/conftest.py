@@ -24,6 +24,12 @@ OWNER_EMAIL, OTHER_EMAIL = "ada@acme.example", "grace@globex.example"
 FAST = contracts.RunOptions(seed=7, max_examples=3, coverage_phase=False, workers=1, state_machine_examples=2)
 
 
+def real_leftovers(leftovers: list[str]) -> list[str]:
+    """Leftovers other than the records no operation can delete (an ingest job, an invitation): those are
+    reported, never an error of the cleanup."""
+    return [x for x in leftovers if "has no operation that deletes" not in x]
+
+
 @pytest.fixture(scope="session")
 def world() -> dict[str, Any]:
     from fixtures.world import load_world

@@ -271,6 +271,14 @@ def _other_team_lists_owner_tasks(req: Req, keys: Keys) -> Req | Resp:
     return req
 
 
+def _other_team_filters_by_owner_workspace(req: Req, keys: Keys) -> Req | Resp:
+    """GET /api/artifacts by another key answers as the owner: its `?workspaceId=` filter reaches across teams."""
+    bearer = _bearer_of(req)
+    if _is("GET", "/api/artifacts")(req) and bearer and bearer != keys.owner_key:
+        return _as_owner(req, keys)
+    return req
+
+
 class _RefuseButApply:
     """PATCH /api/workers/{id} by another key: applied as the owner, answered 403 (the check runs too late)."""
 
@@ -601,6 +609,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("ownership",),
         ("GET /api/tasks",),
         before=_other_team_lists_owner_tasks,
+    ),
+    Rewrite(
+        "filter-reaches-other-team",
+        "ownership.query-filter",
+        "GET /api/artifacts",
+        ("ownership",),
+        ("GET /api/artifacts",),
+        before=_other_team_filters_by_owner_workspace,
     ),
     Rewrite(
         "refuses-but-applies",

@@ -66,3 +66,63 @@ def test_a_widget_route_without_the_team_check_is_caught(
     assert result.exit_code == 1
     caught = {(f.rule, f.operation) for f in result.failures}
     assert ("ownership.widget-404", "GET /api/widgets/{widgetId}") in caught, caught
+
+
+def test_kinds_named_by_links_components_and_the_external_marker() -> None:
+    """createRole answers `{skill: Role}` (found through its link to getRole), createIngestJob `{job: IngestJob|null}`
+    (found through the component); installations and PRs are never made, only found in their lists."""
+    kinds = kind_operations(load_spec())
+    role, job = kinds["role"], kinds["ingestJob"]
+    assert role.create is not None and role.create.operation_id == "createRole" and role.create_field == "skill"
+    assert job.create is not None and job.create.operation_id == "createIngestJob" and job.create_field == "job"
+    assert job.list is not None and job.list_field == "jobs"
+    for kind, field in (("installation", "installations"), ("pullRequest", "items")):
+        assert kinds[kind].create is None and kinds[kind].external, kinds[kind]
+        assert kinds[kind].list is not None and kinds[kind].list_field == field
+    assert kinds["pullRequest"].id_field == "prNumber"
+
+
+NEW_KINDS = ("*Role*", "*IngestJob*", "*GithubInstallation*")
+
+
+def test_role_ingest_job_and_installation_are_probed(
+    make_app: Callable[[], Any], credentials_for: Callable[[Any], contracts.Credentials]
+) -> None:
+    app = make_app()
+    options = dataclasses.replace(FAST, suites=("ownership",), operations=NEW_KINDS)
+    result = contracts.run(app, credentials_for(app), options=options)
+    assert not result.failures, "\n\n".join(str(f) for f in result.failures)
+    verified = {(c.rule, c.operation) for s in result.suites for c in s.checks if c.runs and not c.skipped}
+    assert ("ownership.role-404", "GET /api/roles/{id}") in verified, sorted(verified)
+    assert ("ownership.ingestJob-404", "POST /api/knowledge/ingest-jobs/{id}/complete") in verified
+    assert ("ownership.installation-404", "DELETE /api/github/installations/{id}") in verified
+    assert any(d.startswith("role ") for d in result.cleanup.deleted), result.cleanup
+    assert any(x.startswith("ingestJob ") for x in result.cleanup.leftovers), result.cleanup  # nothing deletes one
+
+
+def test_a_role_route_without_the_team_check_is_caught(
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The other team's session reads the owner's new role: `ownership.role-404` names getRole."""
+    from tests.contracts.mutants import Keys, Rewrite
+
+    app = make_app()
+    creds = credentials_for(app)
+    owner = creds.session_cookie or ""
+
+    def as_owner(req: Any, keys: Keys) -> Any:
+        cookie = req.headers.get("cookie", "")
+        if req.method == "GET" and req.path.startswith("/api/roles/") and cookie and owner not in cookie:
+            req.headers["cookie"] = f"authjs.session-token={owner}"
+        return req
+
+    mutant = Rewrite(
+        "role-read-across-teams", "ownership.role-404", "GET /api/roles/{id}", ("ownership",), before=as_owner
+    )
+    broken = mutant.apply(app, Keys(owner_key=creds.key or "", owner_session=owner), monkeypatch)
+    options = dataclasses.replace(FAST, suites=("ownership",), operations=("*Role*",))
+    result = contracts.run(broken, creds, options=options)
+    caught = {(f.rule, f.operation) for f in result.failures}
+    assert ("ownership.role-404", "GET /api/roles/{id}") in caught, caught

@@ -63,6 +63,7 @@ def test_every_rule_is_registered() -> None:
         "operation-id",
         "links-resolve",
         "resource-ops",
+        "id-ownership",
         "open-request",
         "paths-order",
         "signature-declared",
