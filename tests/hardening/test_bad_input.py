@@ -20,6 +20,9 @@ from tests.hardening.corpus import BUGS, ENTRIES, Ctx, Entry, Req
 MiB = 1024 * 1024
 _SENT: list[str] = []  # corpus entries that went over the real port (the after-corpus check reads it)
 
+# the corpus and the "still serves after it" check share one server, in file order: one worker runs them all
+pytestmark = pytest.mark.xdist_group("bad-input-corpus")
+
 
 def _params(inproc_only: bool = False) -> list[Any]:
     out = []

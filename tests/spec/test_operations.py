@@ -135,12 +135,12 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "credentialRefresh": ("credentials", KEY, None),  # POST /api/runner/credential-refresh (K)
     "listSecrets": ("secrets", EITHER, None),
     "createSecret": ("secrets", EITHER, None),
-    "deleteSecret": ("secrets", EITHER, None),  # names the secret in the query: ?id=
+    "deleteSecret": ("secrets", EITHER, "secret"),  # names the secret in the query: ?id=
     "verifySecret": ("secrets", SESSION, "secret"),
     "listModels": ("models", SESSION, None),
-    "getModelTiers": ("models", EITHER, None),  # S or admin K; an optional ?workspaceId (404 outside reach)
+    "getModelTiers": ("models", EITHER, "workspace"),  # S or admin K; an optional ?workspaceId (404 outside reach)
     "setModelTier": ("models", EITHER, "workspace"),  # the body's optional workspaceId
-    "deleteModelTier": ("models", EITHER, None),  # an optional ?workspaceId, as GET
+    "deleteModelTier": ("models", EITHER, "workspace"),  # an optional ?workspaceId, as GET
     # area ws (issue #13): workspace extras
     "validateScheduleCron": ("workspaces", SESSION, "workspace"),  # GET schedules/validate (S)
     "suggestScheduleUpdate": ("workspaces", EITHER, "workspace"),  # POST schedules/{scheduleId}/suggestion
@@ -221,7 +221,7 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "deleteGithubInstallation": ("github", SESSION, "installation"),
     "listGithubInstallationRepos": ("github", SESSION, "installation"),
     "syncGithubInstallationRepos": ("github", SESSION, "installation"),
-    "getPullRequest": ("github", KEY, None),  # GET /api/github/pr (K): by workerId or prNumber
+    "getPullRequest": ("github", KEY, "worker"),  # GET /api/github/pr (K): by workerId or prNumber
     "createPullRequest": ("github", KEY, "worker"),  # the body's workerId, team rule
     "mergePullRequest": ("github", KEY, None),  # PUT: by workerId or prNumber
     "closePullRequest": ("github", KEY, "worker"),
@@ -281,9 +281,9 @@ EXPECTED: dict[str, tuple[str, frozenset[str], str | None]] = {
     "digestFeedback": ("cron", PUBLIC, None),  # POST /api/cron/feedback-digest
     "rotateSigningKeys": ("cron", PUBLIC, None),  # GET /api/cron/jwks-rotation
     "refreshCodexTokens": ("cron", PUBLIC, None),  # GET /api/cron/codex-token-refresh
-    "proxyRunner": ("platform", SESSION, None),  # GET /api/runners/{heartbeatId}/proxy
-    "getBudgetForecast": ("platform", KEY, None),  # GET /api/health/budget (workspaceId: optional query)
-    "getReleaseStatus": ("platform", EITHER, None),  # GET /api/releases/status (S or admin K)
+    "proxyRunner": ("platform", SESSION, "heartbeat"),  # GET /api/runners/{heartbeatId}/proxy
+    "getBudgetForecast": ("platform", KEY, "workspace"),  # GET /api/health/budget (workspaceId: optional query)
+    "getReleaseStatus": ("platform", EITHER, "workspace"),  # GET /api/releases/status (S or admin K)
     "triggerRelease": ("platform", EITHER, "workspace"),  # POST /api/releases/trigger (S or admin K)
     "judgeQaCapture": ("platform", KEY, None),  # POST /api/qa/judge
     "getCbmMetrics": ("platform", EITHER, None),  # GET /api/cbm/metrics (S or admin K)
