@@ -19,6 +19,7 @@ from contracts.declared import kind_operations, path_ids
 from contracts.failures import OwnershipViolation, ResourceChangedByOther, ServerError
 from contracts.plan import example_body
 from contracts.registry import declare, suite
+from contracts.signatures import EXTENSION as SIGNATURE
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -195,17 +196,32 @@ def _variants(ctx: SuiteContext, op: Operation) -> list[tuple[str, Ownership]]:
     return found
 
 
+def no_variant_reason(ctx: SuiteContext, op: Operation) -> str | None:
+    """Why no credential of another team can be tried on `op` (`_variants` is empty), in words true to its
+    `security`: None for a public operation (nobody's credential is its gate: no ownership to probe, so nothing
+    is counted unverified), a skip reason otherwise."""
+    if op.is_public and op.raw.get(SIGNATURE) is None:
+        return None
+    if op.is_public:
+        return "signature-only operation (x-signature): no team credential to try; the webhooks suite probes it"
+    if "session" in op.schemes and not ctx.credentials.other_session_cookie:
+        return "session-only operation: needs --other-session-cookie"
+    return f"no credential of another team for its security ({', '.join(sorted(op.schemes))})"
+
+
 def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) -> None:
     rule = op.ownership
     assert rule is not None
     label = op.label
     resource_id = owned.get(rule.resource)
     variants = _variants(ctx, op)
+    if not variants:
+        reason = no_variant_reason(ctx, op)
+        if reason is not None:
+            ctx.skip(rule_id(rule), label, reason)
+        return
     if resource_id is None:
         ctx.skip(rule_id(rule), label, f"no {rule.resource}: {owned.missing.get(rule.resource, 'unavailable')}")
-        return
-    if not variants:
-        ctx.skip(rule_id(rule), label, "session-only operation: needs --other-session-cookie")
         return
     writes = op.method not in ("GET", "HEAD")
     if writes and not owned.created:
