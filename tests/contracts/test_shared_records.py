@@ -106,3 +106,40 @@ def test_a_listing_the_owner_did_not_share_is_still_a_leak(
     found = [f for f in result.failures if f.rule == RULE and f.operation == LIST]
     assert found, [f"{f.rule} {f.operation}" for f in result.failures]
     assert why in str(found[0].actual)
+
+
+def _item_properties(spec: Any, op: Any, array: str | None) -> set[str]:
+    """The properties of the records in `op`'s 200 answer: of `array`'s items, or of every array's items."""
+    from contracts.resources import properties_of
+
+    body = properties_of(spec, spec.resolve(str(op.responses["200"])))
+    arrays = [spec.deref(v) for k, v in body.items() if array in (None, k)]
+    return {p for a in arrays if a.get("type") == "array" for p in properties_of(spec, a.get("items") or {})}
+
+
+def test_every_x_shared_in_of_the_spec_names_what_the_probe_reads() -> None:
+    """A malformed `x-shared-in` would make every listing of a shared record a leak (or hide one): the field is
+    declared on the listed records, the shares operation exists and answers the named list of team ids."""
+    from contracts.shares import EXTENSION, parse
+    from contracts.spec import load_spec
+
+    spec = load_spec()
+    declared = [op for op in spec.api_operations() if EXTENSION in op.raw]
+    assert [op.operation_id for op in declared] == ["listConnectors"]
+    for op in declared:
+        marked = parse(op.raw[EXTENSION])
+        assert marked is not None and op.method == "GET"
+        assert marked.field in _item_properties(spec, op, None), op.label
+        shares = spec.operations[marked.shares]
+        assert shares.method == "GET" and len(shares.path_params()) == 1, shares.label
+        assert marked.team in _item_properties(spec, shares, marked.list), shares.label
+
+
+@pytest.mark.parametrize(
+    "raw", [["shared"], {"field": "shared"}, {"field": "", "shares": "x", "list": "y", "team": "z"}]
+)
+def test_a_malformed_x_shared_in_is_refused(raw: Any) -> None:
+    from contracts.shares import parse
+
+    with pytest.raises(ValueError, match="x-shared-in"):
+        parse(raw)
