@@ -219,7 +219,9 @@ def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) 
     variants = _variants(ctx, op)
     if not variants:
         reason = no_variant_reason(ctx, op)
-        if reason is not None:
+        if reason is None:
+            ctx.recorder.note(SUITE, f"{label}: public (no credential gates it), no ownership to probe")
+        else:
             ctx.skip(rule_id(rule), label, reason)
         return
     if resource_id is None:

@@ -43,6 +43,7 @@ def test_a_run_without_the_other_session_skips_with_true_reasons(
 
     skipped = {c.operation: str(c.skipped) for s in result.suites for c in s.checks if c.skipped and not c.runs}
     assert PUBLIC not in skipped and "GET /api/artifacts/{artifactId}/download" not in skipped
+    assert any(n.startswith(f"{PUBLIC}: public") for s in result.suites for n in s.notes)
     assert "signature-only" in skipped[SIGNED]
     assert "needs --other-session-cookie" in skipped[SESSION_ONLY]
     misleading = [op for op, why in skipped.items() if "session-only" in why and _op(op).schemes != {"session"}]
