@@ -17,6 +17,7 @@ from contracts.curl import Secrets
 from contracts.declared import kind_operations, path_ids, record_of
 from contracts.plan import example_body, looks_like_uuid, plan
 from contracts.results import Cleanup
+from contracts.shares import shared_in
 from contracts.target import NO_BODY, Exchange, Target
 
 if TYPE_CHECKING:
@@ -337,8 +338,11 @@ class Workbench:
         exchange = self.send("GET", request.path, auth=self.auth_for(ops.list), params=request.params)
         body = self._json(exchange, f"could not list {kind}s")
         field_name = ops.id_field
+        shared = shared_in(ops.list)  # a record another team shared into ours is not the owner's to probe
         items = [
-            i for i in body.get(ops.list_field or "") or [] if isinstance(i, dict) and i.get(field_name) is not None
+            i
+            for i in body.get(ops.list_field or "") or []
+            if isinstance(i, dict) and i.get(field_name) is not None and not (shared and shared.marked(i))
         ]
         if not items:
             why = f"{ops.external}; the suite never makes one" if ops.external else "read-only mode creates nothing"

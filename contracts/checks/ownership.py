@@ -5,7 +5,8 @@ claims it, an artifact on that worker, a schedule, the workspace and the account
 under --read-only discovered through list endpoints (writes are then skipped). Every operation with an
 `x-ownership` rule is called on them with `--other-key` (and `--other-session-cookie` where sessions are
 accepted), reads first, writes next, deletes last. The answer must be the rule's status and `{"error": ...}`;
-after each write the owner re-reads the resource and it must be unchanged. Lists must not show it either.
+after each write the owner re-reads the resource and it must be unchanged. Lists must not show it either, unless
+the list declares shared records (`x-shared-in`) and the owner's own shares list confirms the share.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from contracts.declared import kind_operations, path_ids
 from contracts.failures import OwnershipViolation, ResourceChangedByOther, ServerError
 from contracts.plan import example_body
 from contracts.registry import declare, suite
+from contracts.shares import shared_in, shared_with
+from contracts.signatures import EXTENSION as SIGNATURE
 from contracts.target import Exchange
 from contracts.workbench import WorkbenchError
 
@@ -195,17 +198,34 @@ def _variants(ctx: SuiteContext, op: Operation) -> list[tuple[str, Ownership]]:
     return found
 
 
+def no_variant_reason(ctx: SuiteContext, op: Operation) -> str | None:
+    """Why no credential of another team can be tried on `op` (`_variants` is empty), in words true to its
+    `security`: None for a public operation (nobody's credential is its gate: no ownership to probe, so nothing
+    is counted unverified), a skip reason otherwise."""
+    if op.is_public and op.raw.get(SIGNATURE) is None:
+        return None
+    if op.is_public:
+        return "signature-only operation (x-signature): no team credential to try; the webhooks suite probes it"
+    if "session" in op.schemes and not ctx.credentials.other_session_cookie:
+        return "session-only operation: needs --other-session-cookie"
+    return f"no credential of another team for its security ({', '.join(sorted(op.schemes))})"
+
+
 def probe(ctx: SuiteContext, op: Operation, owned: Owned, snapshots: Snapshots) -> None:
     rule = op.ownership
     assert rule is not None
     label = op.label
     resource_id = owned.get(rule.resource)
     variants = _variants(ctx, op)
+    if not variants:
+        reason = no_variant_reason(ctx, op)
+        if reason is None:
+            ctx.recorder.note(SUITE, f"{label}: public (no credential gates it), no ownership to probe")
+        else:
+            ctx.skip(rule_id(rule), label, reason)
+        return
     if resource_id is None:
         ctx.skip(rule_id(rule), label, f"no {rule.resource}: {owned.missing.get(rule.resource, 'unavailable')}")
-        return
-    if not variants:
-        ctx.skip(rule_id(rule), label, "session-only operation: needs --other-session-cookie")
         return
     writes = op.method not in ("GET", "HEAD")
     if writes and not owned.created:
@@ -254,18 +274,67 @@ def _expect(ctx: SuiteContext, rule: Ownership, label: str, exchange: Exchange) 
         ctx.fail(OwnershipViolation, rule_id(rule), label, expected=expected, exchange=exchange)
 
 
-def _ids_in(exchange: Exchange, field: str) -> set[str]:
+def _records_in(exchange: Exchange, field: str) -> dict[str, Any]:
+    """The listed records by id."""
     body = exchange.json()
     if exchange.status != 200 or not isinstance(body, dict):
-        return set()
+        return {}
     value = body.get(field)
     if isinstance(value, dict):  # {"workspace": {...}} (by-repo)
         value = [value]
-    return {str(item.get("id")) for item in value or [] if isinstance(item, dict)}
+    return {str(item.get("id")): item for item in value or [] if isinstance(item, dict)}
 
 
-def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
-    """The other key's lists must not contain the first account's resources."""
+class SharedRecords:
+    """Whether another team's list may show one of the owner's records because the owner shared it with that team
+    (`x-shared-in` on the list, contracts/shares.py): the record must say so AND the owner's own list of the
+    record's shares must name the other key's team. Anything less is a leak."""
+
+    def __init__(self, ctx: SuiteContext) -> None:
+        self.ctx = ctx
+        self._team: str | None = None
+
+    def _other_team(self) -> str:
+        if self._team is None:
+            exchange = self.ctx.send("GET", "/api/accounts/me", auth=AUTH_OTHER)
+            body = exchange.json()
+            team = body.get("teamId") if exchange.status == 200 and isinstance(body, dict) else None
+            if not team:
+                raise Skip(f"a record is listed as shared, but GET /api/accounts/me names no teamId for {AUTH_OTHER}")
+            self._team = str(team)
+        return self._team
+
+    def confirm(self, listing: Operation | None, kind: str, rid: str, record: Any) -> str | None:
+        """None when the listed record is shared with the other key's team (noted), else why it is not."""
+        marked = shared_in(listing) if listing is not None else None
+        if marked is None:
+            return "the list declares no shared records (x-shared-in)"
+        if not marked.marked(record):
+            return f"not marked `{marked.field}: true`"
+        shares_op = self.ctx.spec.operations.get(marked.shares)
+        if shares_op is None:
+            return f"x-shared-in names no operation {marked.shares}"
+        try:
+            auth = self.ctx.workbench.auth_for(shares_op)
+        except WorkbenchError as exc:
+            raise Skip(f"cannot confirm the share of {kind} {rid}: {exc}") from None
+        request = self.ctx.plan(shares_op, path_ids(shares_op, {kind: rid}))
+        exchange = self.ctx.send("GET", request.path, auth=auth, params=request.params or None)
+        team = self._other_team()
+        if exchange.status != 200:
+            return f"marked shared, but the owner's {shares_op.label} answered {exchange.describe(120)}"
+        if team not in shared_with(marked, exchange.json()):
+            return f"marked shared, but the owner's {shares_op.label} does not name the caller's team {team}"
+        assert listing is not None
+        self.ctx.recorder.note(
+            SUITE, f"{listing.label}: {kind} {rid} is shared with the other team ({shares_op.label} names it)"
+        )
+        return None
+
+
+def lists_hide(ctx: SuiteContext, owned: Owned, shared: SharedRecords) -> None:
+    """The other key's lists must not contain the first account's resources (but for those the owner shared with
+    the other team, where the list declares shares: `SharedRecords`)."""
     checks: list[tuple[str, str, dict[str, Any] | None, str, str]] = [
         ("task", "/api/tasks", None, "tasks", "GET /api/tasks"),
         ("workspace", "/api/workspaces", None, "workspaces", "GET /api/workspaces"),
@@ -289,13 +358,17 @@ def lists_hide(ctx: SuiteContext, owned: Owned) -> None:
             exchange = ctx.send("GET", path, auth=AUTH_OTHER, params=params)
             if exchange.status == 0 or exchange.status >= 500:
                 ctx.fail(ServerError, LIST_RULE, label, expected="200 without our resources", exchange=exchange)
-            if rid in _ids_in(exchange, field):
+            listed = _records_in(exchange, field)
+            if rid not in listed:
+                continue
+            why = shared.confirm(ctx.spec.find("GET", path), kind, rid, listed[rid])
+            if why is not None:
                 ctx.fail(
                     OwnershipViolation,
                     LIST_RULE,
                     label,
-                    expected=f"another team's {kind} {rid} not listed",
-                    actual=f"{exchange.status}: listed among `{field}`",
+                    expected=f"another team's {kind} {rid} not listed (unless shared with the caller's team)",
+                    actual=f"{exchange.status}: listed among `{field}` ({why})",
                     exchange=exchange,
                 )
 
@@ -326,7 +399,13 @@ def _ids_anywhere(value: Any) -> set[str]:
     return {value} if isinstance(value, str) else set()
 
 
-def filters_refuse_or_hide(ctx: SuiteContext, owned: Owned) -> None:
+def _listed_records(value: Any) -> dict[str, Any]:
+    """The records (objects with an `id`) in the top-level arrays of a list answer, by id."""
+    arrays = [v for v in value.values() if isinstance(v, list)] if isinstance(value, dict) else []
+    return {str(r["id"]): r for a in arrays for r in a if isinstance(r, dict) and "id" in r}
+
+
+def filters_refuse_or_hide(ctx: SuiteContext, owned: Owned, shared: SharedRecords) -> None:
     """Another team's key naming the first account's resource in an optional filter (`?workspaceId=`) gets a
     refusal (`4xx {"error": ...}`) or an answer with none of the first account's other resources in it."""
     for op, name, rid in _filter_probes(ctx, owned):
@@ -344,7 +423,12 @@ def filters_refuse_or_hide(ctx: SuiteContext, owned: Owned) -> None:
                     ctx.fail(OwnershipViolation, FILTER_RULE, label, expected=expected, exchange=exchange)
                 continue
             theirs = {v: k for k, v in owned.ids.items() if v != rid and k not in ("account", "team")}
-            leaked = sorted(f"{theirs[i]} {i}" for i in _ids_anywhere(body) if i in theirs)
+            records = _listed_records(body)
+            leaked = sorted(
+                f"{theirs[i]} {i}"
+                for i in _ids_anywhere(body)
+                if i in theirs and (i not in records or shared.confirm(op, theirs[i], i, records[i]) is not None)
+            )
             if leaked:
                 ctx.fail(
                     OwnershipViolation,
@@ -384,8 +468,9 @@ def run_ownership(ctx: SuiteContext) -> None:
         for op in operations:
             probe(ctx, op, owned, snapshots)
             ctx.progress.advance()
-        lists_hide(ctx, owned)
-        filters_refuse_or_hide(ctx, owned)
+        shared = SharedRecords(ctx)
+        lists_hide(ctx, owned, shared)
+        filters_refuse_or_hide(ctx, owned, shared)
         ctx.progress.advance()
         reads_in_every_mode(ctx, owned, operations, snapshots)
     finally:

@@ -1,7 +1,9 @@
 """Lifecycle rule of the teams area: membership decides access, at once, both ways.
 
     A (--session-cookie) creates a team; B (--other-session-cookie) creates one to learn its user id.
-    B reads A's team: 404.  A adds B as a member: B reads it: 200.  A removes B: B reads it: 404 again.
+    B reads A's team: 404.  A adds B as an admin: B reads it and its admin-only invitations: 200.
+    A demotes B to member: B's next read of the invitations is 403, the team still 200.
+    A removes B: B reads it: 404 again.
     A, the last owner, tries to leave: 400, and still reads the team.
     Both teams are deleted afterwards.
 
@@ -22,6 +24,7 @@ __all__ = ("membership_drives_access",)
 
 RULE = "lifecycle.team-membership"
 MEMBER = "DELETE /api/teams/{id}/members/{userId}"
+ROLE = "PATCH /api/teams/{id}/members/{userId}"
 
 
 class _Teams:
@@ -45,6 +48,10 @@ class _Teams:
 
     def read(self, auth: str, team_id: str) -> Exchange:
         return self.ctx.send("GET", f"/api/teams/{team_id}", auth=auth)
+
+    def read_admin_only(self, auth: str, team_id: str) -> Exchange:
+        """A read only owners and admins may make (the pending invitations): harmless to repeat."""
+        return self.ctx.send("GET", f"/api/teams/{team_id}/invitations", auth=auth)
 
     def only_member(self, auth: str, team_id: str) -> str:
         exchange = self.read(auth, team_id)
@@ -73,7 +80,7 @@ class _Teams:
 @rule(
     RULE,
     suite="lifecycle",
-    title="Adding or removing a team member changes their access on the next request",
+    title="Adding, demoting or removing a team member changes their access on the next request",
     failure=LifecycleRuleBroken,
     hint="Read the caller's memberships on every request (no cached team list), and keep the last owner.",
 )
@@ -88,15 +95,30 @@ def membership_drives_access(ctx: SuiteContext, subject: Subject) -> None:
         read = "GET /api/teams/{id}"
         teams.expect(teams.read(AUTH_OTHER_SESSION, team), 404, read, "404: not a member yet")
         added = ctx.send(
-            "POST", f"/api/teams/{team}/members", auth=AUTH_SESSION, json={"userId": other, "role": "member"}
+            "POST", f"/api/teams/{team}/members", auth=AUTH_SESSION, json={"userId": other, "role": "admin"}
         )
-        teams.expect(added, 200, "POST /api/teams/{id}/members", "200: the owner adds a member")
+        teams.expect(added, 200, "POST /api/teams/{id}/members", "200: the owner adds an admin")
         teams.expect(
             teams.read(AUTH_OTHER_SESSION, team),
             200,
             "POST /api/teams/{id}/members",
             "the new member reads the team: 200",
         )
+        teams.expect(
+            teams.read_admin_only(AUTH_OTHER_SESSION, team),
+            200,
+            "POST /api/teams/{id}/members",
+            "the new admin reads the team's invitations: 200",
+        )
+        demoted = ctx.send("PATCH", f"/api/teams/{team}/members/{other}", auth=AUTH_SESSION, json={"role": "member"})
+        teams.expect(demoted, 200, ROLE, "200: the owner demotes the admin to member")
+        teams.expect(
+            teams.read_admin_only(AUTH_OTHER_SESSION, team),
+            403,
+            ROLE,
+            "the demoted member reads the team's invitations: 403 at once",
+        )
+        teams.expect(teams.read(AUTH_OTHER_SESSION, team), 200, ROLE, "the demoted member still reads the team: 200")
         removed = ctx.send("DELETE", f"/api/teams/{team}/members/{other}", auth=AUTH_SESSION)
         teams.expect(removed, 200, MEMBER, "200: the owner removes the member")
         teams.expect(teams.read(AUTH_OTHER_SESSION, team), 404, MEMBER, "the removed member reads the team: 404")

@@ -1,6 +1,7 @@
 """`check` catches a membership gap on the teams routes: the ownership suite probes the key's team (`teamId` of
 `GET /api/accounts/me`) with another team's key, on the clean mock (passes) and on a mock whose membership check
-lets a non-member in (fails with `ownership.team-404` on `GET /api/teams/{id}`).
+lets a non-member in (fails with `ownership.team-404` on `GET /api/teams/{id}`); and `lifecycle.team-membership`
+catches a demotion that is answered but ignored (the demoted admin still reads admin-only data).
 
 A mutant in the style of tests/contracts/mutants.py, kept here so the shared catalogue stays untouched.
 """
@@ -68,3 +69,49 @@ def test_a_mock_letting_non_members_read_a_team_fails_the_probe(
     failure = next(f for f in result.failures if f.operation == "GET /api/teams/{id}")
     assert failure.hint and failure.expected and failure.actual
     assert credentials.key not in (failure.request or "")
+
+
+def _demotion_ignored(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`PATCH /api/teams/{id}/members/{userId}` answers success and keeps the old role: a demoted admin stays one."""
+    return lambda self, principal, team_id, user_id, body: {"success": True}
+
+
+DEMOTION_IGNORED = Patch(
+    "demoted-admin-keeps-admin-access",
+    "lifecycle.team-membership",
+    "PATCH /api/teams/{id}/members/{userId}",
+    ("lifecycle",),
+    ("createTeam",),
+    patches=(("mockserver.domain.areas.teams:Teams.update_member", _demotion_ignored),),
+)
+
+
+def _membership_options() -> contracts.RunOptions:
+    return dataclasses.replace(FAST, suites=DEMOTION_IGNORED.suites, operations=DEMOTION_IGNORED.operations)
+
+
+def test_the_clean_mock_passes_the_membership_rule_with_a_demotion(
+    make_app: Callable[[], Any], credentials_for: Callable[[Any], contracts.Credentials]
+) -> None:
+    app = make_app()
+    result = contracts.run(app, credentials_for(app), options=_membership_options())
+    assert not result.failures, "\n\n".join(str(f) for f in result.failures)
+    ran = [c for s in result.suites for c in s.checks if c.rule == DEMOTION_IGNORED.rule and c.runs > 0]
+    assert ran, "lifecycle.team-membership never ran"
+
+
+def test_an_ignored_demotion_fails_the_membership_rule_on_the_role_change(
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    mutant_keys: Callable[[contracts.Credentials], Keys],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    credentials = credentials_for(app)
+    broken = DEMOTION_IGNORED.apply(app, mutant_keys(credentials), monkeypatch)
+    result = contracts.run(broken, credentials, options=_membership_options())
+    assert result.exit_code == 1
+    found = [f for f in result.failures if f.rule == DEMOTION_IGNORED.rule]
+    assert [f.operation for f in found] == [DEMOTION_IGNORED.operation], [f"{f.rule} {f.operation}" for f in found]
+    assert "403" in str(found[0].expected) and "200" in str(found[0].actual)
+    assert found[0].hint
