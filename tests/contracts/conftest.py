@@ -15,7 +15,7 @@ import pytest
 
 import contracts
 from contracts.target import Target
-from tests.contracts.mutants import Keys
+from tests.contracts.mutants import Keys, Mutant
 
 OWNER, OTHER = "acme-admin", "globex-admin"
 OWNER_EMAIL, OTHER_EMAIL = "ada@acme.example", "grace@globex.example"
@@ -80,6 +80,26 @@ def credentials_for(keys: Any) -> Callable[[Any], contracts.Credentials]:
 @pytest.fixture
 def mutant_keys(keys: Any) -> Callable[[contracts.Credentials], Keys]:
     return lambda creds: Keys(owner_key=keys.key(OWNER), owner_session=creds.session_cookie)
+
+
+@pytest.fixture
+def run_broken(
+    make_app: Callable[[], Any],
+    credentials_for: Callable[[Any], contracts.Credentials],
+    mutant_keys: Callable[[contracts.Credentials], Keys],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., tuple[contracts.RunResult, contracts.Credentials]]:
+    """Run `check` against a fresh mock with `mutant` planted: (the result, the credentials it ran with)."""
+
+    def run(
+        mutant: Mutant, options: contracts.RunOptions, spec: Any = None
+    ) -> tuple[contracts.RunResult, contracts.Credentials]:
+        app = make_app()
+        credentials = credentials_for(app)
+        broken = mutant.apply(app, mutant_keys(credentials), monkeypatch)
+        return contracts.run(broken, credentials, options=options, spec=spec), credentials
+
+    return run
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import contracts
 from contracts.registry import RULES
 from contracts.spec import Spec, load_spec
 from tests.contracts.conftest import FAST
-from tests.contracts.mutants import MUTANTS, Keys, Mutant
+from tests.contracts.mutants import MUTANTS, Mutant
 
 
 def _options(mutant: Mutant) -> contracts.RunOptions:
@@ -56,17 +56,8 @@ def test_the_clean_mock_passes_the_check_that_catches(
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_the_broken_mock_fails_with_the_rule_and_operation(
-    mutant: Mutant,
-    make_app: Callable[[], Any],
-    credentials_for: Callable[[Any], contracts.Credentials],
-    mutant_keys: Callable[[contracts.Credentials], Keys],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    app = make_app()
-    credentials = credentials_for(app)
-    broken = mutant.apply(app, mutant_keys(credentials), monkeypatch)
-    result = contracts.run(broken, credentials, options=_options(mutant), spec=_spec(mutant))
+def test_the_broken_mock_fails_with_the_rule_and_operation(mutant: Mutant, run_broken: Callable[..., Any]) -> None:
+    result, credentials = run_broken(mutant, _options(mutant), _spec(mutant))
     assert result.exit_code == 1
     found = _findings(result, mutant.rule)
     assert found, f"expected {mutant.rule}; got " + ", ".join(f"{f.rule} {f.operation}" for f in result.failures)

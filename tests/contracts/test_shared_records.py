@@ -94,15 +94,9 @@ def test_a_listing_the_owner_did_not_share_is_still_a_leak(
     mutant: Rewrite,
     read_only: bool,
     why: str,
-    make_app: Callable[[], Any],
-    credentials_for: Callable[[Any], contracts.Credentials],
-    mutant_keys: Callable[[contracts.Credentials], Keys],
-    monkeypatch: pytest.MonkeyPatch,
+    run_broken: Callable[..., Any],
 ) -> None:
-    app = make_app()
-    credentials = credentials_for(app)
-    broken = mutant.apply(app, mutant_keys(credentials), monkeypatch)
-    result = contracts.run(broken, credentials, options=_options(read_only=read_only))
+    result, _ = run_broken(mutant, _options(read_only=read_only))
     found = [f for f in result.failures if f.rule == RULE and f.operation == LIST]
     assert found, [f"{f.rule} {f.operation}" for f in result.failures]
     assert why in str(found[0].actual)

@@ -12,11 +12,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 import contracts
 from tests.contracts.conftest import FAST
-from tests.contracts.mutants import Keys, Patch
+from tests.contracts.mutants import Patch
 
 
 def _members_for_everyone(original: Callable[..., str | None]) -> Callable[..., str | None]:
@@ -53,16 +51,8 @@ def test_the_clean_mock_passes_the_team_membership_probe(
     assert {c.operation for c in ran} == {"GET /api/teams/{id}", "GET /api/teams/{id}/members"}
 
 
-def test_a_mock_letting_non_members_read_a_team_fails_the_probe(
-    make_app: Callable[[], Any],
-    credentials_for: Callable[[Any], contracts.Credentials],
-    mutant_keys: Callable[[contracts.Credentials], Keys],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    app = make_app()
-    credentials = credentials_for(app)
-    broken = NON_MEMBER_READS_TEAM.apply(app, mutant_keys(credentials), monkeypatch)
-    result = contracts.run(broken, credentials, options=_options())
+def test_a_mock_letting_non_members_read_a_team_fails_the_probe(run_broken: Callable[..., Any]) -> None:
+    result, credentials = run_broken(NON_MEMBER_READS_TEAM, _options())
     assert result.exit_code == 1
     found = {f.operation for f in result.failures if f.rule == "ownership.team-404"}
     assert "GET /api/teams/{id}" in found, [f"{f.rule} {f.operation}" for f in result.failures]
@@ -100,16 +90,8 @@ def test_the_clean_mock_passes_the_membership_rule_with_a_demotion(
     assert ran, "lifecycle.team-membership never ran"
 
 
-def test_an_ignored_demotion_fails_the_membership_rule_on_the_role_change(
-    make_app: Callable[[], Any],
-    credentials_for: Callable[[Any], contracts.Credentials],
-    mutant_keys: Callable[[contracts.Credentials], Keys],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    app = make_app()
-    credentials = credentials_for(app)
-    broken = DEMOTION_IGNORED.apply(app, mutant_keys(credentials), monkeypatch)
-    result = contracts.run(broken, credentials, options=_membership_options())
+def test_an_ignored_demotion_fails_the_membership_rule_on_the_role_change(run_broken: Callable[..., Any]) -> None:
+    result, _ = run_broken(DEMOTION_IGNORED, _membership_options())
     assert result.exit_code == 1
     found = [f for f in result.failures if f.rule == DEMOTION_IGNORED.rule]
     assert [f.operation for f in found] == [DEMOTION_IGNORED.operation], [f"{f.rule} {f.operation}" for f in found]
