@@ -8,10 +8,19 @@ them do not pay for them.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
+
+# Generated tests (schemathesis, hypothesis) draw the same examples on every machine and every run: what passes
+# here passes in CI, and a finding is reproduced by running the test again. Exploring new inputs is a separate job:
+# `HYPOTHESIS_PROFILE=explore make test` draws fresh random examples, and `bench/soak_fuzz.py` soaks a served mock.
+settings.register_profile("suite", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 if TYPE_CHECKING:
     from litestar import Litestar

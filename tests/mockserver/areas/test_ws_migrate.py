@@ -45,7 +45,8 @@ def test_a_workspace_moves_after_a_dry_run_with_every_breakage_acknowledged(
     unconfirmed = migrating.post(f"{base}/execute", headers=alan, json=body)
     assert unconfirmed.status_code == 400
     assert unconfirmed.json() == {"error": "unconfirmed_items", "missing": report["requiredAcks"]}
-    tampered = migrating.post(f"{base}/execute", headers=alan, json={**body, "dryRunToken": token[:-1] + "0"})
+    forged = token[:-1] + ("1" if token.endswith("0") else "0")  # a different last hex digit, never the same token
+    tampered = migrating.post(f"{base}/execute", headers=alan, json={**body, "dryRunToken": forged})
     assert tampered.status_code == 400 and tampered.json()["reason"] in ("tampered", "malformed")
     moved = migrating.post(f"{base}/execute", headers=alan, json={**body, "confirmedItems": report["requiredAcks"]})
     assert moved.status_code == 200, moved.text
