@@ -44,9 +44,9 @@ SERVER_ERROR_CODES = {"ST101"}
 
 def operations_by_tag() -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
     """Tags of the non-mock operations -> operationIds; (METHOD, path template) -> operationId."""
-    import yaml
+    from contracts.spec import parse_yaml
 
-    spec = yaml.safe_load(SPEC.read_text())
+    spec = parse_yaml(SPEC.read_text())
     tags: dict[str, list[str]] = {}
     ids: dict[tuple[str, str], str] = {}
     for path, item in spec["paths"].items():

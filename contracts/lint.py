@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from .shares import EXTENSION as SHARED_IN
+from .shares import parse as parse_shared_in
 from .signatures import EXTENSION as SIGNATURE
 from .signatures import FORM, signature_of
 from .spec import METHODS, Operation, Spec, SpecError, load_spec, pointer
@@ -173,7 +177,7 @@ def lint_spec(spec: Spec, *, rules: Iterable[str] | None = None) -> LintReport:
         raise LookupError(f"unknown lint rule(s): {', '.join(unknown)} (known: {', '.join([VALIDATOR_RULE, *RULES])})")
     findings: list[Finding] = []
     if rules is None or VALIDATOR_RULE in selected:
-        findings.extend(_validator_findings(spec.raw))
+        findings.extend(_validated(spec.raw))
     invalid = bool(findings)
     skipped: list[str] = []
     for name in selected:
@@ -222,6 +226,23 @@ def _clip(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- openapi-spec-validator
+_VALIDATED: dict[str, tuple[Finding, ...]] = {}
+
+
+def _validated(raw: Mapping[str, Any]) -> tuple[Finding, ...]:
+    """`_validator_findings`, once per document content: the validator takes ~9 of a lint's ~10 s, and a process
+    (the test suite, an editor integration) often lints the same document again."""
+    try:
+        digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=repr).encode()).hexdigest()
+    except (TypeError, ValueError):  # keys json cannot sort (a YAML document with mixed key types)
+        return tuple(_validator_findings(raw))
+    if digest not in _VALIDATED:
+        if len(_VALIDATED) >= 16:
+            _VALIDATED.clear()
+        _VALIDATED[digest] = tuple(_validator_findings(raw))
+    return _VALIDATED[digest]
+
+
 def _validator_findings(raw: Mapping[str, Any]) -> Iterator[Finding]:
     from jsonschema.exceptions import best_match
     from openapi_spec_validator.shortcuts import get_validator_cls
@@ -1033,6 +1054,74 @@ def check_signatures(spec: Spec) -> Iterator[Finding]:
                 "signature-declared",
                 _where(op),
                 f"{SIGNATURE}.probe.body is not a {sig.content_type} body the operation accepts: {problem}",
+            )
+
+
+# ---- shared-in-declared
+def _answer_schema(spec: Spec, op: Operation) -> Any | None:
+    ref = op.responses.get("200") or op.responses.get("201")
+    ok, schema = _safe_resolve(spec, ref) if ref else (False, None)
+    return schema if ok else None
+
+
+def _array_items(spec: Spec, schema: Any) -> Any | None:
+    for part in _schema_parts(spec, schema):
+        if part.get("type") == "array" or "items" in part:
+            return part.get("items")
+    return None
+
+
+def _listed_record_has(spec: Spec, answer: Any, field_name: str) -> bool:
+    """Some array of the list's answer holds records with property `field_name`."""
+    for part in _schema_parts(spec, answer):
+        for prop in (part.get("properties") or {}).values():
+            items = _array_items(spec, prop)
+            if items is not None and _property_schema(spec, items, field_name) is not None:
+                return True
+    return False
+
+
+@rule("shared-in-declared", "x-shared-in names a record field, and a shares operation whose list names the team")
+def check_shared_in(spec: Spec) -> Iterator[Finding]:
+    """The ownership suite accepts another team's record in a list only on the owner's word through this
+    declaration (contracts/shares.py): a field the records lack, or a shares operation that cannot answer, would
+    make every share unprovable — or let a typo excuse nothing at all without anyone noticing."""
+    operations = _operations(spec)
+    for op in operations.values():
+        if SHARED_IN not in op.raw:
+            continue
+        try:
+            marked = parse_shared_in(op.raw[SHARED_IN])
+        except ValueError as exc:
+            yield Finding("shared-in-declared", _where(op), str(exc))
+            continue
+        if marked is None:
+            continue
+        answer = _answer_schema(spec, op)
+        if answer is None or not _listed_record_has(spec, answer, marked.field):
+            yield Finding(
+                "shared-in-declared",
+                _where(op),
+                f"{SHARED_IN}.field {marked.field!r} is not a property of the records this operation lists",
+            )
+        shares = operations.get(marked.shares)
+        if shares is None:
+            yield Finding("shared-in-declared", _where(op), f"{SHARED_IN}.shares {marked.shares!r} is no operationId")
+            continue
+        if not shares.path_params():
+            yield Finding(
+                "shared-in-declared",
+                _where(op),
+                f"{SHARED_IN}.shares {marked.shares!r} takes no path id, so it cannot name the shared record",
+            )
+        shares_answer = _answer_schema(spec, shares)
+        entries = _property_schema(spec, shares_answer, marked.list) if shares_answer is not None else None
+        items = _array_items(spec, entries) if entries is not None else None
+        if items is None or _property_schema(spec, items, marked.team) is None:
+            yield Finding(
+                "shared-in-declared",
+                _where(op),
+                f"{SHARED_IN}: {marked.shares}'s answer has no array {marked.list!r} of entries with {marked.team!r}",
             )
 
 

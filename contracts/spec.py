@@ -32,6 +32,7 @@ __all__ = (
     "SpecError",
     "business_rules",
     "load_spec",
+    "parse_yaml",
     "pointer",
 )
 
@@ -177,10 +178,18 @@ class Spec:
             raise SpecError(f"{path or 'spec'}: not an OpenAPI document (no 'openapi' and 'paths' at the top)")
         self.raw = raw
         self.path = path
-        self.text = text if text is not None else yaml.safe_dump(raw, sort_keys=False).encode()
+        self._text = text
         self._registry = jsonschema_rs.Registry([(SPEC_URI, raw)])
         self._checks: dict[str, SchemaCheck] = {}
         self._python_validators: dict[str, Any] = {}
+
+    @property
+    def text(self) -> bytes:
+        """The document as served (`GET /openapi.yaml`): the file's own bytes, or a YAML dump of an in-memory one
+        (made on first use: dumping the whole spec takes over a second)."""
+        if self._text is None:
+            self._text = yaml.safe_dump(self.raw, sort_keys=False).encode()
+        return self._text
 
     # ------------------------------------------------------------------ navigation
     def resolve(self, ref: str) -> Any:
@@ -325,6 +334,16 @@ def spec_path_from_env() -> Path:
 _LOADED: dict[tuple[str, float], Spec] = {}
 
 
+# libyaml's safe loader reads the spec ~6x faster than the pure-Python one (0.4 s against 2.6 s): every `serve`,
+# `check` and `spec lint` starts by reading it
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str | bytes) -> Any:
+    """`yaml.safe_load`, with libyaml when PyYAML was built with it."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, only faster
+
+
 def load_spec(path: str | Path | None = None) -> Spec:
     """Load (once per file version) and index the spec; `SpecError` with a one-line reason if unreadable."""
     p = Path(path) if path is not None else spec_path_from_env()
@@ -337,7 +356,7 @@ def load_spec(path: str | Path | None = None) -> Spec:
     except OSError as exc:
         raise SpecError(f"cannot read {p}: {exc.strerror or exc}") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .spec import METHODS
+from .spec import METHODS, parse_yaml
 
 __all__ = ("MOCK_PREFIX", "SortError", "misplaced", "path_order", "sort_paths")
 
@@ -117,7 +117,7 @@ def _chunks(lines: Sequence[str]) -> tuple[list[str], list[tuple[str, list[str]]
 def sort_paths(text: str) -> str:
     """`text` with its `paths` blocks in order; the same text if they already are."""
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise SortError(f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(raw, Mapping) or not isinstance(raw.get("paths"), Mapping):
@@ -143,6 +143,6 @@ def sort_paths(text: str) -> str:
         if part and not part[-1].endswith("\n"):
             part[-1] += "\n"
     out = "".join([*lines[: start + 1], *head, *body, *anchors, *tail, *lines[end:]])
-    if yaml.safe_load(out) != raw:
+    if parse_yaml(out) != raw:
         raise SortError("sorting as text would change the document's data; nothing written")
     return out

@@ -76,6 +76,7 @@ def test_the_full_default_check_of_the_mock_passes_and_writes_reports(
 
     data = json.loads(report.read_text())
     assert data["ok"] is True and data["exit_code"] == 0 and data["seed"] == 5
+    assert data["target"] == served_mock and data["requests"] > 300
     assert data["summary"]["failed"] == 0 and data["failures"] == []
     assert [s["name"] for s in data["suites"]] == list(suites)
     assert real_leftovers(data["cleanup"]["leftovers"]) == []

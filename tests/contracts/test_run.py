@@ -45,14 +45,7 @@ def test_every_suite_passes_against_the_in_process_mock(
     assert not real_leftovers(result.cleanup.leftovers)
 
 
-@pytest.mark.http
-def test_every_suite_passes_against_the_mock_over_http(
-    served_mock: str, credentials_for: Callable[[Any], contracts.Credentials]
-) -> None:
-    result = contracts.run(served_mock, credentials_for(served_mock), options=FAST)
-    assert result.ok, _explain(result)
-    assert result.target == served_mock
-    assert result.requests > 300
+# over HTTP, the full default run is tests/contracts/test_cli.py's (the same suites, more examples)
 
 
 def test_the_same_seed_sends_the_same_probes(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from litestar.testing import TestClient
 
-from contracts.spec import DEFAULT_SPEC_PATH
+from contracts.spec import DEFAULT_SPEC_PATH, parse_yaml
 from mockserver import MockSettings, create_app
 from mockserver.domain.errors import BadRequest, Forbidden
 from mockserver.domain.resources import Cascade, HookCall, Resource, declare, forget
@@ -204,12 +204,12 @@ GADGET = Resource("gadget", scope="workspace")  # a child table, only to see the
 
 @pytest.fixture
 def widget_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    raw = yaml.safe_load(DEFAULT_SPEC_PATH.read_text())
+    raw = parse_yaml(DEFAULT_SPEC_PATH.read_text())
     raw["paths"].update(PATHS)
     raw["components"]["schemas"].update(SCHEMAS)
     raw["x-events"].update(EVENTS)
     path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    path.write_text(json.dumps(raw))
     monkeypatch.setenv("BUILDD_SPEC", str(path))
     declare(WIDGET)
     declare(GADGET)
@@ -314,12 +314,12 @@ def test_a_declared_resource_survives_a_restart_on_a_state_file_and_cascades(
 @pytest.fixture
 def admin_widget_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The same widget, declared with `key_level="admin"`: only admin keys (and sessions) may write."""
-    raw = yaml.safe_load(DEFAULT_SPEC_PATH.read_text())
+    raw = parse_yaml(DEFAULT_SPEC_PATH.read_text())
     raw["paths"].update(PATHS)
     raw["components"]["schemas"].update(SCHEMAS)
     raw["x-events"].update(EVENTS)
     path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    path.write_text(json.dumps(raw))
     monkeypatch.setenv("BUILDD_SPEC", str(path))
     declare(dataclasses.replace(WIDGET, key_level="admin"))
     declare(GADGET)

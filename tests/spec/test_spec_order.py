@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from contracts.lint import lint, lint_spec
-from contracts.spec import DEFAULT_SPEC_PATH, Spec
+from contracts.spec import DEFAULT_SPEC_PATH, Spec, parse_yaml
 from contracts.spec_order import SortError, misplaced, sort_paths
 
 UNSORTED = """\
@@ -43,7 +42,7 @@ components: {}
 
 
 def test_misplaced_names_each_path_written_after_a_later_group() -> None:
-    wrong = misplaced(yaml.safe_load(UNSORTED))
+    wrong = misplaced(parse_yaml(UNSORTED))
     assert [(m.path, m.tag, m.after) for m in wrong] == [
         ("/api/tasks", "tasks", "/__mock/reset"),
         ("/api/accounts", "accounts", "/__mock/reset"),
@@ -53,7 +52,7 @@ def test_misplaced_names_each_path_written_after_a_later_group() -> None:
 
 def test_sort_moves_blocks_as_text_and_keeps_the_data() -> None:
     out = sort_paths(UNSORTED)
-    assert yaml.safe_load(out) == yaml.safe_load(UNSORTED) and not misplaced(yaml.safe_load(out))
+    assert parse_yaml(out) == parse_yaml(UNSORTED) and not misplaced(parse_yaml(out))
     keys = [line.strip() for line in out.splitlines() if line.startswith(("  /", "  '/"))]
     assert keys == ["'/api/accounts':", "/api/tasks:", "/api/tasks/{id}:", "/__mock/reset:"]
     assert "  # the tasks collection (this comment travels with its path)\n  /api/tasks:\n" in out
@@ -74,7 +73,7 @@ def test_sort_refuses_a_layout_it_cannot_be_sure_of() -> None:
 def test_the_rule_runs_by_default_and_reports_through_lint(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(UNSORTED)
-    raw = yaml.safe_load(UNSORTED)
+    raw = parse_yaml(UNSORTED)
     assert "paths-order" in lint_spec(Spec(raw, spec, UNSORTED.encode()), rules=None).rules
     findings = lint(spec, rules=["paths-order"]).findings
     assert [f.location for f in findings] == ["/api/tasks", "/api/accounts", "/api/tasks/{id}"]
@@ -85,7 +84,7 @@ def test_the_repo_spec_sorts_to_the_same_data() -> None:
     """What the lead will run after merging: the real document sorts without losing a byte of data."""
     text = DEFAULT_SPEC_PATH.read_text()
     out = sort_paths(text)
-    assert yaml.safe_load(out) == yaml.safe_load(text) and not misplaced(yaml.safe_load(out))
+    assert parse_yaml(out) == parse_yaml(text) and not misplaced(parse_yaml(out))
     assert out.count("\n  #") == text.count("\n  #")  # no comment lost
 
 
@@ -95,7 +94,7 @@ def test_cli_sort_check_then_sort(run_cli: Callable[..., Any], tmp_path: Path) -
     checked = run_cli("spec", "sort", str(spec), "--check")
     assert checked.exit_code == 1 and "out of order" in checked.output and spec.read_text() == UNSORTED
     assert run_cli("spec", "sort", str(spec)).exit_code == 0
-    assert not misplaced(yaml.safe_load(spec.read_text()))
+    assert not misplaced(parse_yaml(spec.read_text()))
     assert "already in order" in run_cli("spec", "sort", str(spec), "--check").output
     spec.write_text("paths: [\n")
     broken = run_cli("spec", "sort", str(spec))
