@@ -2,7 +2,9 @@
 
 The real tools talk to an external memory service and a vector store; here they call GET/POST
 /api/workspaces/{id}/memory and PATCH/DELETE .../memory/{memoryId} with the caller's key (ranking is the mock's
-word-match search). Any key level may use them (the real route gates none of them); they are left out of the
+word-match search); `recall` leaves out the memories `consolidate_knowledge` archived, and on the other corpora
+(`scope: task|artifact|code|docs|spec`) it searches the knowledge store's chunks (mockserver/domain/areas/
+know_store.py). Any key level may use them (the real route gates none of them); they are left out of the
 tool list, and refused if called anyway, when the connection's workspace is `dataClass: sensitive`.
 """
 
@@ -172,16 +174,38 @@ async def recall(api: Api, args: Mapping[str, Any], ctx: ActionContext, sensitiv
     if not args.get("query"):
         raise ActionInputError("query is required (or pass id for a direct fetch)")
     scope = str(args.get("scope") or "memory")
-    if scope != "memory":  # the mock indexes memories only
-        note = f"No {scope} index found." if scope in ("code", "docs") else f'No knowledge found for: "{args["query"]}"'
-        return Outcome(note, {"memories": [], "total": 0})
+    if scope != "memory":
+        return _recall_corpus(ctx, ws, scope, str(args["query"]), _limit(args.get("limit")))
     if sensitive:
         return Outcome(SENSITIVE_READ, {"memories": [], "total": 0})
     data = await _search(api, ws, args)
+    if ctx.local is not None:  # archived by consolidate_knowledge: no longer current, so not recalled
+        archived = set(ctx.local.knowledge("archived", ws, corpus="memory"))
+        data["memories"] = [m for m in data["memories"] if m.get("id") not in archived]
     rows = data["memories"]
     if not rows:
         return Outcome(f'No knowledge found for: "{args["query"]}"', data)
     return Outcome(f"Found {len(rows)} result(s):\n\n{_ranked(rows)}", data)
+
+
+def _recall_corpus(ctx: ActionContext, ws: str | None, scope: str, query: str, limit: int) -> Outcome:
+    """recall on a work-product corpus (task outcomes, artifacts, ingested code and docs): the knowledge store's
+    current chunks, formatted as the real tool formats them (no source URLs: the mock indexes none)."""
+    data = ctx.local_port().knowledge("recall", ws, corpus=scope, query=query, limit=limit)
+    hits = data["results"]
+    if not hits:
+        if scope in ("code", "docs"):
+            return Outcome(
+                f"No {scope} index found. Run ingestion first: WORKSPACE_ID=<id> bun "
+                "packages/core/scripts/ingest-knowledge.ts <repo-dir>",
+                data,
+            )
+        return Outcome(f'No knowledge found for: "{query}"', data)
+    formatted = "\n\n---\n\n".join(
+        f"### {i}. {hit['sourceType']}\n**Score:** {hit['score']:.4f}\n\n{hit['content']}"
+        for i, hit in enumerate(hits, 1)
+    )
+    return Outcome(f"Found {len(hits)} result(s):\n\n{formatted}", data)
 
 
 async def learn(api: Api, args: Mapping[str, Any], ctx: ActionContext, sensitive: bool) -> Outcome:

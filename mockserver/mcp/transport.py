@@ -96,7 +96,7 @@ def mcp_handlers(ctx: MockContext) -> list[ASGIRouteHandler]:
     return [mcp_mount]
 
 
-KNOWLEDGE_OPERATIONS = frozenset({"spec_compare", "find_duplicates", "find_decayed", "archive"})
+KNOWLEDGE_OPERATIONS = frozenset({"spec_compare", "find_duplicates", "find_decayed", "archive", "recall", "archived"})
 
 
 class _Local:

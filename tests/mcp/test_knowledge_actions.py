@@ -168,6 +168,7 @@ def test_consolidation_finds_duplicates_archives_one_and_answers_the_same_twice(
             )
             out["after"] = await call(s, "consolidate_knowledge", op="find_duplicates", corpora=["memory"])
             out["recall"] = data(await s.call_tool("recall", {"query": "staging deploy"}))
+            out["by_id"] = await s.call_tool("recall", {"id": out["ids"][1]})
         return out
 
     out = anyio.run(flow)
@@ -187,8 +188,11 @@ def test_consolidation_finds_duplicates_archives_one_and_answers_the_same_twice(
     )
     assert data(out["archived_again"])["archived"] == 0  # only current chunks are archived
     assert out["after"].content[0].text == f"No near-duplicate pairs found (namespaces: {archived['namespace']})."
-    # nothing is deleted: both memories are still there; the archive is a row of `knowledgeArchive`
-    assert {m["id"] for m in out["recall"]["memories"]} >= set(out["ids"])
+    # recall drops the archived memory (no longer current), but nothing is deleted: it is still fetched by id, and
+    # the archive is a row of `knowledgeArchive`
+    recalled = {m["id"] for m in out["recall"]["memories"]}
+    assert out["ids"][0] in recalled and out["ids"][1] not in recalled
+    assert out["by_id"].content[0].text.startswith("# Staging deploy")
     state = httpx.get(f"{base_url}/__mock/state").json()
     assert [(r["namespace"], r["sourceId"], r["reason"]) for r in state["knowledgeArchive"]] == [
         (archived["namespace"], out["ids"][1], "archived:consolidation")
@@ -277,3 +281,32 @@ def test_the_knowledge_actions_are_admin_and_the_catalogue_is_for_every_level(
         assert '"requiredLevel": "admin"' in error_text(refused)
     listed, _ = anyio.run(seen, "acme-admin")
     assert ADMIN_KNOWLEDGE | {"list_artifact_templates"} <= listed
+
+
+# -- recall on the work-product corpora ------------------------------------------------------------------------------
+
+
+def test_recall_searches_task_outcomes_and_ingested_code_for_any_key_level(
+    base_url: str, fixture_keys: dict[str, str], fixture_world: dict[str, Any]
+) -> None:
+    web = _workspace(fixture_world, "acme-web")
+    seeded = next(t for t in fixture_world["tasks"] if t["title"] == "Set up CI pipeline for web")
+
+    async def recall(key: str, **args: Any) -> Any:
+        async with mcp_session(base_url, key, f"?workspace={web}") as s:
+            return await s.call_tool("recall", {"query": "CI pipeline", **args})
+
+    task = anyio.run(lambda: recall(fixture_keys["acme-ci"], scope="task"))
+    no_docs = anyio.run(lambda: recall(fixture_keys["acme-ci"], scope="docs"))
+    no_artifact = anyio.run(lambda: recall(fixture_keys["acme-ci"], scope="artifact", query="zzyzx"))
+    _ingest(
+        base_url, fixture_keys["acme-admin"], web, "acme/web", [{"path": "src/objectives.ts", "content": CODE_FILE}]
+    )
+    code = anyio.run(lambda: recall(fixture_keys["acme-ci"], scope="code", query="listObjectives teamId"))
+
+    hits = data(task)["results"]
+    assert hits[0]["sourceId"] == f"task:{seeded['id']}" and hits[0]["sourceType"] == "task"
+    assert task.content[0].text.startswith(f"Found {len(hits)} result(s):\n\n### 1. task\n**Score:** 1.0000\n\n")
+    assert no_docs.content[0].text.startswith("No docs index found. Run ingestion first")
+    assert no_artifact.content[0].text == 'No knowledge found for: "zzyzx"'
+    assert [h["sourcePath"] for h in data(code)["results"]] == ["src/objectives.ts"]

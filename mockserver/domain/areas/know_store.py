@@ -184,6 +184,37 @@ class KnowledgeStore(Area):
         archived = self._archived()
         return sorted((c for c in chunks if f"{namespace}|{c.source_id}" not in archived), key=lambda c: c.source_id)
 
+    def _reach(self, principal: Principal, workspace_id: str | None) -> tuple[str, str | None]:
+        """(team id, workspace id) for any key level: the connection's workspace (404 out of reach), else the team."""
+        if workspace_id:
+            workspace = access.workspace_for(self.store, principal, workspace_id)
+            return str(workspace["teamId"]), str(workspace["id"])
+        return str(self._caller_account(principal)["teamId"]), None
+
+    # -- recall -----------------------------------------------------------------------------------------------------
+
+    def recall(
+        self, principal: Principal, workspace_id: str | None, corpus: str, query: str, limit: int
+    ) -> dict[str, Any]:
+        """The `recall` tool on a corpus other than memory: the namespace's current chunks holding the query's words,
+        best first (the real hybrid retrieval over the vector store, minus the embeddings). Any key level."""
+        with self.store.lock:
+            team_id, ws_id = self._reach(principal, workspace_id)
+            namespace = self.namespace(corpus, team_id, ws_id)
+            if namespace is None:  # the real messages
+                needs = "teamId" if corpus in TEAM_CORPORA else "workspaceId"
+                raise BadRequest(f"{needs} required for recall with scope={corpus}")
+            chunks = self._chunks(corpus, team_id, ws_id)
+        return {"namespace": namespace, "results": self._ranked(chunks, query, limit)}
+
+    def archived(self, principal: Principal, workspace_id: str | None, corpus: str) -> list[str]:
+        """The sourceIds archived in the caller's namespace of `corpus` (recall leaves them out, as the real one
+        drops `is_current = false` chunks)."""
+        with self.store.lock:
+            team_id, ws_id = self._reach(principal, workspace_id)
+            namespace = self.namespace(corpus, team_id, ws_id)
+            return sorted(str(r["sourceId"]) for r in self.store.rows(ARCHIVE) if r["namespace"] == namespace)
+
     # -- spec_compare -----------------------------------------------------------------------------------------------
 
     def spec_compare(self, principal: Principal, workspace_id: str, feature: str, top_k: int) -> dict[str, Any]:
