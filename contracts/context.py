@@ -118,7 +118,7 @@ _FLAG = {
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """How much to run and how gently. Defaults keep a full check of the mock under a minute on 2 cores."""
+    """How much to run and how gently (a full default check of the mock: docs/benchmarks.md)."""
 
     suites: tuple[str, ...] | None = None  # None: all
     read_only: bool = False

@@ -288,7 +288,7 @@ class Workbench:
                 params = {p["name"] for p in op.path_params()}
                 if not params <= set(path_ids(op, owned.ids)):
                     continue  # its parent is not there (yet)
-                step = self._create_kind if making else self._find_kind
+                step = self._create_or_find_kind if making else self._find_kind
                 _attempt(owned, kind, lambda kind=kind, step=step: step(owned, kind))
                 pending.remove(kind)
                 progressed = True
@@ -298,6 +298,21 @@ class Workbench:
             op = kinds[kind].create if create and kinds[kind].external is None else kinds[kind].list
             needs = sorted({p["name"] for p in op.path_params()} - set(path_ids(op, owned.ids))) if op else []
             owned.missing[kind] = f"no parent resource for {', '.join(needs)}"
+
+    def _create_or_find_kind(self, owned: Owned, kind: str) -> str:
+        """A new record of `kind`, or, when the server will not make one (an ingest job already queued for the
+        workspace), one the owner already has: either is the owner's, so either can be probed."""
+        try:
+            return self._create_kind(owned, kind)
+        except WorkbenchError as refused:
+            assert self.spec is not None
+            lister = kind_operations(self.spec)[kind].list
+            if lister is None or not {p["name"] for p in lister.path_params()} <= set(path_ids(lister, owned.ids)):
+                raise
+            try:
+                return self._find_kind(owned, kind)
+            except WorkbenchError:
+                raise refused from None
 
     def _create_kind(self, owned: Owned, kind: str) -> str:
         assert self.spec is not None

@@ -126,3 +126,28 @@ def test_a_role_route_without_the_team_check_is_caught(
     result = contracts.run(broken, creds, options=options)
     caught = {(f.rule, f.operation) for f in result.failures}
     assert ("ownership.role-404", "GET /api/roles/{id}") in caught, caught
+
+
+def _already_queued(req: Any, keys: Any) -> Any:
+    """The real route's answer to the owner when the workspace already has a queued job: 200 and no job."""
+    from tests.contracts.mutants import Resp
+
+    owner = req.headers.get("authorization") == f"Bearer {keys.owner_key}"
+    if owner and req.method == "POST" and req.path == "/api/knowledge/ingest-jobs":
+        return Resp.json(200, {"job": None, "reason": "already_queued"})
+    return req
+
+
+def test_a_kind_the_server_will_not_make_is_probed_on_one_the_owner_has(
+    run_broken: Callable[..., Any],
+) -> None:
+    """Not a broken server: a queued ingest job (seeded in acme-web) blocks a new one, so the suite probes the
+    owner's existing job instead of leaving the kind unverified."""
+    from tests.contracts.mutants import Rewrite
+
+    refusing = Rewrite("ingest-already-queued", "ownership.ingestJob-404", "*", ("ownership",), before=_already_queued)
+    options = dataclasses.replace(FAST, suites=("ownership",), operations=("*ingest-jobs*",))
+    result, _ = run_broken(refusing, options)
+    assert result.ok, [str(f) for f in result.failures]
+    ran = [c for s in result.suites for c in s.checks if c.rule == "ownership.ingestJob-404"]
+    assert ran and all(c.runs > 0 for c in ran), [(c.operation, c.reason) for c in ran]
